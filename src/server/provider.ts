@@ -1,0 +1,77 @@
+/**
+ * The contract between the CA server's network layer and whatever holds the PVs (the record
+ * database in src/ioc, or PVs declared from code). The server asks a provider for a channel by name;
+ * a channel gives snapshots of its value and metadata, accepts writes, and posts events.
+ */
+import type { NativeType } from '../protocol/constants.js';
+import type { DbrData, NativeArray } from '../protocol/values.js';
+
+/** Who is asking: used by access security. */
+export interface ClientIdentity {
+  user: string;
+  host: string;
+  /** Peer IP address of the circuit. */
+  address: string;
+}
+
+/**
+ * A snapshot of a channel: its native value (count elements currently valid, NORD for arrays) and
+ * every piece of metadata any DBR type may ask for. `value` holds the native type's array.
+ */
+export interface ChannelSnapshot extends DbrData {
+  /** Number of valid elements (<= elementCount); reads with count 0 return this many. */
+  count: number;
+}
+
+/** Options a subscription is posted with. */
+export type EventMask = number;
+
+/**
+ * Outcome of a write: resolves when processing has completed (what WRITE_NOTIFY waits for). Rejects
+ * with a CaStatusError carrying the ECA code to report.
+ */
+export type WriteCompletion = Promise<void>;
+
+export interface ServedChannel {
+  /** The channel name as requested (e.g. "REC.FIELD"). */
+  readonly name: string;
+  /** Native CA type of the channel (DBR_STRING..DBR_DOUBLE). */
+  readonly nativeType: NativeType;
+  /** Maximum element count (NELM for arrays). */
+  readonly elementCount: number;
+  /** Record type name, for DBR_CLASS_NAME. */
+  readonly className: string;
+  /** Current value and metadata. Must be cheap: called on every read and every posted event. */
+  snapshot(): ChannelSnapshot;
+  /**
+   * Write `value` (already decoded from the wire in the array type of `dbrType`, a plain type 0-6 or
+   * PUT_ACKT/PUT_ACKS). Conversion to the native type is the channel's job (use protocol/convert).
+   */
+  write(value: NativeArray, dbrType: number, client: ClientIdentity): WriteCompletion;
+  /** Subscribe to events; the listener receives the event mask that fired. Returns an unsubscribe. */
+  subscribe(listener: (mask: EventMask) => void): () => void;
+  /** Access rights for a client: bit 0 read, bit 1 write. */
+  accessRights(client: ClientIdentity): number;
+  /** Called when access rights may have changed (ACF reload, ASG change). Optional. */
+  onAccessRightsChange?(listener: () => void): () => void;
+  /** Called by the server when the last circuit using this channel object drops it. Optional. */
+  release?(): void;
+}
+
+export interface ChannelProvider {
+  /** Fast existence check for UDP search (no allocation wanted). */
+  has(name: string): boolean;
+  /** Create (or share) the channel for a name; undefined when it does not exist. */
+  channel(name: string): ServedChannel | undefined;
+}
+
+/** An error carrying an ECA status code, thrown by providers to make the server reply with it. */
+export class CaStatusError extends Error {
+  constructor(
+    public readonly eca: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CaStatusError';
+  }
+}
