@@ -77,7 +77,7 @@ export function encodeMessage(
   return buf;
 }
 
-/** Encode a header-only message. */
+/** Encode a header-only message (24-byte extended header when dataCount >= 0xFFFF). */
 export function encodeHeaderOnly(
   command: number,
   dataType = 0,
@@ -85,7 +85,8 @@ export function encodeHeaderOnly(
   parameter1 = 0,
   parameter2 = 0,
 ): Buffer {
-  const buf = Buffer.alloc(HEADER_SIZE);
+  // A count >= 0xFFFF needs the extended form even without a payload (e.g. READ_NOTIFY of 100000).
+  const buf = Buffer.alloc(needsExtendedHeader(0, dataCount) ? EXTENDED_HEADER_SIZE : HEADER_SIZE);
   writeHeader(buf, 0, { command, payloadSize: 0, dataType, dataCount, parameter1, parameter2 });
   return buf;
 }
@@ -190,24 +191,20 @@ export class MessageReader {
    */
   push(chunk: Buffer, onMessage: (m: Message) => void): void {
     // Fast path: nothing buffered, parse directly from the chunk.
-    let src: Buffer;
-    let off: number;
     if (this.end === this.start) {
-      src = chunk;
-      off = 0;
+      let off = 0;
       for (;;) {
-        const r = decodeMessage(src, off, this.maxPayload, this.requireAlignment);
+        const r = decodeMessage(chunk, off, this.maxPayload, this.requireAlignment);
         if (!r) break;
         onMessage(r.message);
         off = r.next;
       }
-      if (off < src.length) this.store(src.subarray(off));
-      else this.start = this.end = 0;
+      this.start = this.end = 0;
+      if (off < chunk.length) this.store(chunk.subarray(off));
       return;
     }
     this.store(chunk);
-    src = this.buf;
-    off = this.start;
+    let off = this.start;
     // Parse only within [start, end).
     const view = this.buf.subarray(0, this.end);
     for (;;) {
@@ -218,7 +215,6 @@ export class MessageReader {
     }
     this.start = off;
     if (this.start === this.end) this.start = this.end = 0;
-    void src;
   }
 
   /** Size of the message being assembled, if its header has arrived (for sizing decisions). */

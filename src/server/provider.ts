@@ -50,6 +50,13 @@ export interface ServedChannel {
   write(value: NativeArray, dbrType: number, client: ClientIdentity): WriteCompletion;
   /** Subscribe to events; the listener receives the event mask that fired. Returns an unsubscribe. */
   subscribe(listener: (mask: EventMask) => void): () => void;
+  /**
+   * Access security group (ACF `ASG`) of the channel's record; the server combines the channel's own
+   * rights with what the access security configuration grants to this group. Absent: "DEFAULT".
+   */
+  readonly asg?: string;
+  /** Access security level of the field (ASL 0 or 1). Absent: 0. */
+  readonly asl?: number;
   /** Access rights for a client: bit 0 read, bit 1 write. */
   accessRights(client: ClientIdentity): number;
   /** Called when access rights may have changed (ACF reload, ASG change). Optional. */

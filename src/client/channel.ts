@@ -1,0 +1,536 @@
+/**
+ * A CA channel: one name searched, connected over a shared circuit, with get / put / subscribe.
+ * Created by `Context.channel(name)`; the context routes protocol messages to it.
+ */
+import { CA_MINOR_VERSION, Command, DBE, ECA, ecaIsSuccess, ecaMessage } from '../protocol/constants.js';
+import type { NativeType } from '../protocol/constants.js';
+import { decodeDbr, dbrValueType, encodeDbrInto, encodedDbrSize, isValidDbrType } from '../protocol/dbr.js';
+import { EXTENDED_HEADER_SIZE, HEADER_SIZE, needsExtendedHeader, padTo8, writeHeader } from '../protocol/header.js';
+import type { Message } from '../protocol/header.js';
+import type { DbrData, NativeArray } from '../protocol/values.js';
+import type { Circuit } from './circuit.js';
+import type { Context } from './context.js';
+import { AccessError, CaError, DisconnectedError, GetError, NotFoundError, PutError, TimeoutError } from './errors.js';
+
+export type ChannelState = 'searching' | 'connected' | 'disconnected' | 'closed';
+
+export interface GetResult extends DbrData {
+  dbrType: number;
+  count: number;
+}
+
+export interface GetOptions {
+  /** DBR type to request (0-34, 37, 38); default the native plain type (or native + 7 × family). */
+  dbrType?: number;
+  /** Family (0 plain, 1 STS, 2 TIME, 3 GR, 4 CTRL) of the native type, used when dbrType is absent. */
+  family?: number;
+  /** Element count; default the native count; 0 = current length (servers ≥ 4.13). */
+  count?: number;
+  /** Seconds; default 1 + log10(count) for the read (5 s to connect first when not connected). */
+  timeout?: number;
+}
+
+export interface PutOptions {
+  /** Plain type 0-6, or 35 (PUT_ACKT) / 36 (PUT_ACKS). */
+  dbrType: number;
+  /** true: WRITE_NOTIFY, resolve on completion; false: WRITE, resolve once sent. */
+  wait?: boolean;
+  /** Seconds (wait: true), default 30. */
+  timeout?: number;
+}
+
+export interface SubscribeOptions {
+  dbrType?: number;
+  family?: number;
+  /** 0 = current length (default; native count toward servers < 4.13). */
+  count?: number;
+  /** Default DBE.VALUE | DBE.ALARM. */
+  mask?: number;
+}
+
+export interface Subscription {
+  clear(): void;
+  readonly active: boolean;
+}
+
+/** Default get timeout as pyepics computes it. */
+export function defaultGetTimeout(count: number): number {
+  return 1 + Math.log10(Math.max(1, count));
+}
+
+/** @internal */
+export interface PendingOp {
+  ioid: number;
+  channel: Channel;
+  kind: 'get' | 'put';
+  dbrType: number;
+  timer: NodeJS.Timeout | undefined;
+  resolve(v: GetResult | undefined): void;
+  reject(e: Error): void;
+}
+
+/** @internal */
+export class SubscriptionImpl implements Subscription {
+  active = true;
+  /** Whether an EVENT_ADD is in force on the current circuit (type/count sent). */
+  sentType = -1;
+  sentCount = 0;
+  constructor(
+    readonly subid: number,
+    readonly channel: Channel,
+    readonly opts: SubscribeOptions,
+    readonly cb: (data: GetResult) => void,
+  ) {}
+
+  clear(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.channel._removeSubscription(this);
+  }
+
+  /** @internal */
+  deliver(m: Message): void {
+    if (!this.active) return;
+    let r: GetResult;
+    try {
+      r = decodeDbr(m.dataType, m.dataCount, m.payload) as GetResult;
+    } catch {
+      return;
+    }
+    r.dbrType = m.dataType;
+    r.count = m.dataCount;
+    try {
+      this.cb(r);
+    } catch (err) {
+      // A user callback error must not break the circuit: rethrow outside protocol handling.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+function requestHeader(command: number, dataType: number, count: number, p1: number, p2: number): Buffer {
+  const ext = needsExtendedHeader(0, count);
+  const buf = Buffer.allocUnsafe(ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE);
+  writeHeader(buf, 0, { command, payloadSize: 0, dataType, dataCount: count, parameter1: p1, parameter2: p2 });
+  return buf;
+}
+
+function valueMatchesType(value: NativeArray, t: NativeType): boolean {
+  switch (t) {
+    case 0:
+      return Array.isArray(value);
+    case 1:
+      return value instanceof Int16Array;
+    case 2:
+      return value instanceof Float32Array;
+    case 3:
+      return value instanceof Uint16Array;
+    case 4:
+      return value instanceof Uint8Array;
+    case 5:
+      return value instanceof Int32Array;
+    case 6:
+      return value instanceof Float64Array;
+  }
+}
+
+export class Channel {
+  readonly name: string;
+  readonly context: Context;
+  readonly priority: number;
+  /** @internal client channel id */
+  readonly cid: number;
+  /** @internal server channel id */
+  sid = 0;
+  /** @internal */
+  circuit: Circuit | undefined;
+  private _state: ChannelState = 'searching';
+  private _host = '';
+  private _nativeType: NativeType | -1 = -1;
+  private _elementCount = 0;
+  private _access = 0;
+  private _accessNotified = -1;
+  private _serverMinor = 0;
+  private _created = false;
+  private readonly connListeners = new Set<(connected: boolean) => void>();
+  private readonly accessListeners = new Set<(read: boolean, write: boolean) => void>();
+  private readonly waiters = new Set<Waiter>();
+  /** @internal */
+  readonly pending = new Set<PendingOp>();
+  /** @internal */
+  readonly subs = new Set<SubscriptionImpl>();
+
+  /** @internal use Context.channel() */
+  constructor(context: Context, name: string, cid: number, priority: number) {
+    this.context = context;
+    this.name = name;
+    this.cid = cid;
+    this.priority = priority;
+  }
+
+  get state(): ChannelState {
+    return this._state;
+  }
+  get connected(): boolean {
+    return this._state === 'connected';
+  }
+  get host(): string {
+    return this._host;
+  }
+  get nativeType(): NativeType | -1 {
+    return this._nativeType;
+  }
+  get elementCount(): number {
+    return this._elementCount;
+  }
+  get readAccess(): boolean {
+    return (this._access & 1) !== 0;
+  }
+  get writeAccess(): boolean {
+    return (this._access & 2) !== 0;
+  }
+  get serverMinor(): number {
+    return this._serverMinor;
+  }
+
+  /** Resolves when connected; rejects NotFoundError (name unresolved) or TimeoutError. */
+  waitForConnection(timeout = 5): Promise<void> {
+    if (this._state === 'connected') return Promise.resolve();
+    if (this._state === 'closed') return Promise.reject(this.closedError());
+    if (!(timeout >= 0)) return Promise.reject(new CaError(`invalid timeout ${timeout}`, { pvname: this.name }));
+    return new Promise<void>((resolve, reject) => {
+      const ctx = this.context;
+      ctx._hold();
+      const w: Waiter = {
+        resolve: () => {
+          if (w.timer) clearTimeout(w.timer);
+          this.waiters.delete(w);
+          ctx._release();
+          resolve();
+        },
+        reject: (e) => {
+          if (w.timer) clearTimeout(w.timer);
+          this.waiters.delete(w);
+          ctx._release();
+          reject(e);
+        },
+        timer: undefined,
+      };
+      w.timer = setTimeout(() => {
+        w.timer = undefined;
+        const msg = `timed out after ${timeout} s waiting for '${this.name}' to connect`;
+        w.reject(this.circuit === undefined ? new NotFoundError(msg, { pvname: this.name }) : new TimeoutError(msg, { pvname: this.name }));
+      }, timeout * 1000);
+      w.timer.unref();
+      this.waiters.add(w);
+    });
+  }
+
+  async get(opts: GetOptions = {}): Promise<GetResult> {
+    if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
+    const circuit = this.circuit!;
+    const native = this._nativeType as NativeType;
+    const dbrType = opts.dbrType ?? native + 7 * (opts.family ?? 0);
+    if (!isValidDbrType(dbrType) || dbrType === 35 || dbrType === 36 || (opts.family !== undefined && !(opts.family >= 0 && opts.family <= 4))) {
+      throw new CaError(`invalid DBR type ${dbrType} for a get of '${this.name}'`, { eca: ECA.BADTYPE, pvname: this.name });
+    }
+    let count = opts.count ?? this._elementCount;
+    if (!Number.isInteger(count) || count < 0) {
+      throw new CaError(`invalid element count ${count}`, { eca: ECA.BADCOUNT, pvname: this.name });
+    }
+    if (count > this._elementCount) count = this._elementCount;
+    if (count === 0 && this._serverMinor < 13) count = this._elementCount;
+    if (!this.readAccess) throw new AccessError(ecaMessage(ECA.NORDACCESS), { eca: ECA.NORDACCESS, pvname: this.name });
+    const timeout = opts.timeout ?? defaultGetTimeout(count);
+    return new Promise<GetResult>((resolve, reject) => {
+      const op = this.context._startOp(this, 'get', dbrType, timeout, resolve as (v: GetResult | undefined) => void, reject);
+      circuit.send(requestHeader(Command.READ_NOTIFY, dbrType, count, this.sid, op.ioid));
+    });
+  }
+
+  async put(value: NativeArray, opts: PutOptions): Promise<void> {
+    const wait = opts.wait ?? false;
+    const timeout = opts.timeout ?? 30;
+    const dbrType = opts?.dbrType;
+    if (!(Number.isInteger(dbrType) && ((dbrType >= 0 && dbrType <= 6) || dbrType === 35 || dbrType === 36))) {
+      throw new CaError(`invalid DBR type ${String(dbrType)} for a put (0-6, 35, 36)`, { eca: ECA.BADTYPE, pvname: this.name });
+    }
+    const vt = dbrValueType(dbrType);
+    if (value === null || typeof value !== 'object' || !valueMatchesType(value, vt)) {
+      throw new CaError(`value does not match DBR type ${dbrType}`, { eca: ECA.BADTYPE, pvname: this.name });
+    }
+    const count = value.length;
+    if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
+    if (count === 0 || count > this._elementCount) {
+      throw new CaError(`invalid element count ${count} (channel has ${this._elementCount})`, { eca: ECA.BADCOUNT, pvname: this.name });
+    }
+    if (!this.writeAccess) throw new AccessError(ecaMessage(ECA.NOWTACCESS), { eca: ECA.NOWTACCESS, pvname: this.name });
+    const circuit = this.circuit!;
+    const data: DbrData = { value };
+    const sopts = { shortString: true };
+    const raw = encodedDbrSize(dbrType, count, data, sopts);
+    const size = padTo8(raw);
+    const ext = needsExtendedHeader(size, count);
+    const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
+    const buf = Buffer.allocUnsafe(hlen + size);
+    encodeDbrInto(buf, hlen, dbrType, count, data, sopts);
+    if (size > raw) buf.fill(0, hlen + raw, hlen + size);
+    if (!wait) {
+      writeHeader(buf, 0, { command: Command.WRITE, payloadSize: size, dataType: dbrType, dataCount: count, parameter1: this.sid, parameter2: this.cid });
+      return new Promise<void>((resolve, reject) => {
+        this.context._hold();
+        circuit.send(buf, (err) => {
+          this.context._release();
+          if (err) reject(new DisconnectedError(`put to '${this.name}' not sent: ${err.message}`, { pvname: this.name, cause: err }));
+          else resolve();
+        });
+      });
+    }
+    return new Promise<void>((resolve, reject) => {
+      const op = this.context._startOp(this, 'put', dbrType, timeout, () => resolve(), reject);
+      writeHeader(buf, 0, { command: Command.WRITE_NOTIFY, payloadSize: size, dataType: dbrType, dataCount: count, parameter1: this.sid, parameter2: op.ioid });
+      circuit.send(buf);
+    });
+  }
+
+  subscribe(opts: SubscribeOptions, cb: (data: GetResult) => void): Subscription {
+    if (this._state === 'closed') throw this.closedError();
+    if (typeof cb !== 'function') throw new CaError('subscribe needs a callback', { eca: ECA.BADFUNCPTR, pvname: this.name });
+    const mask = opts.mask ?? DBE.VALUE | DBE.ALARM;
+    if (!Number.isInteger(mask) || (mask & 0xffff) === 0 || mask > 0xffff) {
+      throw new CaError(`invalid event mask ${mask}`, { eca: ECA.BADMASK, pvname: this.name });
+    }
+    if (opts.dbrType !== undefined && (!isValidDbrType(opts.dbrType) || opts.dbrType > 34)) {
+      throw new CaError(`invalid DBR type ${opts.dbrType} for a subscription`, { eca: ECA.BADTYPE, pvname: this.name });
+    }
+    if (opts.family !== undefined && !(Number.isInteger(opts.family) && opts.family >= 0 && opts.family <= 4)) {
+      throw new CaError(`invalid DBR family ${opts.family}`, { eca: ECA.BADTYPE, pvname: this.name });
+    }
+    if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count >= 0)) {
+      throw new CaError(`invalid element count ${opts.count}`, { eca: ECA.BADCOUNT, pvname: this.name });
+    }
+    const sub = new SubscriptionImpl(this.context._nextId(), this, { ...opts, mask }, cb);
+    this.subs.add(sub);
+    this.context._registerSub(sub);
+    if (this._state === 'connected') this.sendEventAdd(sub);
+    return sub;
+  }
+
+  onConnectionChange(cb: (connected: boolean) => void): () => void {
+    this.connListeners.add(cb);
+    return () => this.connListeners.delete(cb);
+  }
+
+  onAccessRightsChange(cb: (read: boolean, write: boolean) => void): () => void {
+    this.accessListeners.add(cb);
+    return () => this.accessListeners.delete(cb);
+  }
+
+  /** CLEAR_CHANNEL; pending operations reject with CaError. */
+  close(): void {
+    if (this._state === 'closed') return;
+    const wasConnected = this._state === 'connected';
+    this._state = 'closed';
+    const c = this.circuit;
+    if (c && this._created && !c.closed) {
+      c.send(requestHeader(Command.CLEAR_CHANNEL, 0, 0, this.sid, this.cid));
+    }
+    this.unbind();
+    const err = this.closedError();
+    for (const w of [...this.waiters]) w.reject(err);
+    this.rejectPending(err);
+    for (const s of this.subs) s.active = false;
+    for (const s of this.subs) this.context._unregisterSub(s);
+    this.subs.clear();
+    this.context._channelClosed(this);
+    if (wasConnected) this.emitConnection(false);
+    this.connListeners.clear();
+    this.accessListeners.clear();
+  }
+
+  // ---- internal: driven by the context ----
+
+  /** @internal */
+  _removeSubscription(sub: SubscriptionImpl): void {
+    this.subs.delete(sub);
+    this.context._unregisterSub(sub);
+    const c = this.circuit;
+    if (c && this._state === 'connected' && sub.sentType >= 0) {
+      c.send(requestHeader(Command.EVENT_CANCEL, sub.sentType, sub.sentCount, this.sid, sub.subid));
+    }
+  }
+
+  /** @internal bound to a circuit after a search reply; CREATE_CHAN is sent. */
+  _bind(c: Circuit, minor: number): void {
+    this.circuit = c;
+    this._created = false;
+    this._serverMinor = minor;
+    this._host = c.address;
+    c.channels.add(this.cid);
+    const name = Buffer.from(this.name + '\0', 'latin1');
+    const size = padTo8(name.length);
+    const buf = Buffer.alloc(HEADER_SIZE + size);
+    writeHeader(buf, 0, { command: Command.CREATE_CHAN, payloadSize: size, dataType: 0, dataCount: 0, parameter1: this.cid, parameter2: CA_MINOR_VERSION });
+    name.copy(buf, HEADER_SIZE);
+    c.send(buf);
+  }
+
+  /** @internal */
+  _setAccess(rights: number): void {
+    this._access = rights & 3;
+    if (this._state === 'connected') this.emitAccess();
+  }
+
+  /** @internal CREATE_CHAN reply. */
+  _createdReply(sid: number, type: number, count: number, c: Circuit): void {
+    if (this._state === 'closed') return;
+    this.sid = sid;
+    this._created = true;
+    this._nativeType = (type <= 6 ? type : 0) as NativeType;
+    this._elementCount = count;
+    this._serverMinor = c.serverMinor;
+    this._host = c.address;
+    if (!c.responsive) return; // becomes connected when the circuit answers again
+    this.becomeConnected();
+  }
+
+  /** @internal */
+  _circuitResponsive(responsive: boolean): void {
+    if (!this._created || this._state === 'closed') return;
+    if (!responsive && this._state === 'connected') {
+      this._state = 'disconnected';
+      this.emitConnection(false);
+    } else if (responsive && this._state !== 'connected') {
+      // Refresh subscriptions with a READ_NOTIFY whose ioid is the subscription id (libca).
+      this._state = 'connected';
+      const c = this.circuit!;
+      for (const s of this.subs) {
+        if (s.sentType >= 0) c.send(requestHeader(Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid));
+      }
+      this.resolveWaiters();
+      this.emitConnection(true);
+    }
+  }
+
+  /** @internal circuit lost, or CREATE_CH_FAIL / SERVER_DISCONN: back to searching. */
+  _lost(reason: Error | undefined): void {
+    if (this._state === 'closed') return;
+    const wasConnected = this._state === 'connected';
+    this.unbind();
+    if (this._state === 'connected' || this._created) this._state = 'disconnected';
+    this._created = false;
+    for (const s of this.subs) s.sentType = -1;
+    const why = reason ? `: ${reason.message}` : '';
+    this.rejectPending(new DisconnectedError(`channel '${this.name}' disconnected${why}`, { pvname: this.name, cause: reason }));
+    if (wasConnected) this.emitConnection(false);
+  }
+
+  private unbind(): void {
+    const c = this.circuit;
+    if (c) {
+      c.channels.delete(this.cid);
+      this.context._circuitMaybeIdle(c);
+    }
+    this.circuit = undefined;
+  }
+
+  private becomeConnected(): void {
+    this._state = 'connected';
+    for (const s of this.subs) this.sendEventAdd(s);
+    this.emitAccess();
+    this.resolveWaiters();
+    this.emitConnection(true);
+  }
+
+  private resolveWaiters(): void {
+    for (const w of [...this.waiters]) w.resolve();
+  }
+
+  private sendEventAdd(s: SubscriptionImpl): void {
+    const c = this.circuit;
+    if (!c) return;
+    const native = this._nativeType as NativeType;
+    const type = s.opts.dbrType ?? native + 7 * (s.opts.family ?? 0);
+    let count = s.opts.count ?? 0;
+    if (count > this._elementCount) count = this._elementCount;
+    if (count === 0 && this._serverMinor < 13) count = this._elementCount;
+    s.sentType = type;
+    s.sentCount = count;
+    const ext = needsExtendedHeader(16, count);
+    const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
+    const buf = Buffer.alloc(hlen + 16);
+    writeHeader(buf, 0, { command: Command.EVENT_ADD, payloadSize: 16, dataType: type, dataCount: count, parameter1: this.sid, parameter2: s.subid });
+    buf.writeUInt16BE(s.opts.mask! & 0xffff, hlen + 12);
+    c.send(buf);
+  }
+
+  private rejectPending(err: Error): void {
+    for (const op of [...this.pending]) this.context._finishOp(op, err);
+  }
+
+  private emitConnection(up: boolean): void {
+    for (const cb of [...this.connListeners]) {
+      try {
+        cb(up);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  private emitAccess(): void {
+    if (this._accessNotified === this._access) return;
+    this._accessNotified = this._access;
+    const r = this.readAccess;
+    const w = this.writeAccess;
+    for (const cb of [...this.accessListeners]) {
+      try {
+        cb(r, w);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  private closedError(): CaError {
+    return new CaError(`channel '${this.name}' is closed`, { eca: ECA.CHANDESTROY, pvname: this.name });
+  }
+
+  /** @internal complete an operation from its reply. */
+  static _complete(op: PendingOp, m: Message, ctx: Context): void {
+    const status = m.command === Command.READ ? ECA.NORMAL : m.parameter1;
+    const name = op.channel.name;
+    if (!ecaIsSuccess(status)) {
+      const text = ecaMessage(status);
+      const E = status === ECA.NORDACCESS || status === ECA.NOWTACCESS ? AccessError : op.kind === 'get' ? GetError : PutError;
+      ctx._finishOp(op, new E(`${text} (${name})`, { eca: status, pvname: name }));
+      return;
+    }
+    if (op.kind === 'put') {
+      ctx._finishOp(op, undefined, undefined);
+      return;
+    }
+    let r: GetResult;
+    try {
+      r = decodeDbr(m.dataType, m.dataCount, m.payload) as GetResult;
+    } catch (err) {
+      ctx._finishOp(op, new GetError(`bad reply for '${name}': ${(err as Error).message}`, { eca: ECA.GETFAIL, pvname: name }));
+      return;
+    }
+    r.dbrType = m.dataType;
+    r.count = m.dataCount;
+    ctx._finishOp(op, undefined, r);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * A CA channel onto one record field: `REC`, `REC.FIELD`, or `REC.FIELD$` (a string or link field
+ * served as a CHAR array). Snapshots carry the record's alarm state and time stamp and the field's
+ * metadata; writes go through dbPutField semantics (conversion, processing of Passive records,
+ * completion when the processing chain it started has finished).
+ */
+import { DBR, DBE, DbrNative, ECA, type NativeType } from '../protocol/constants.js';
+import type { NativeArray } from '../protocol/values.js';
+import { CaStatusError, type ChannelSnapshot, type ClientIdentity, type ServedChannel } from '../server/provider.js';
+import { charsToString, isLink, nativeTypeOf, stringToChars, type FieldDef } from './fields.js';
+import { ProcessContext, type DbRecord } from './record.js';
+
+/** Size of a link field read as a CHAR array (PVLINK_STRINGSZ). */
+const LINK_CHARS = 1024;
+
+/** The database services a channel uses. */
+export interface ChannelHost {
+  rightsFor(rec: DbRecord, fd: FieldDef, client: ClientIdentity): number;
+  onRightsChange(rec: DbRecord, listener: () => void): () => void;
+}
+
+/** Snapshot with the extra text RSRV shows for an enum value without a state string. */
+export interface IocSnapshot extends ChannelSnapshot {
+  enumUndefinedString?: string;
+}
+
+const ASL0 = new Set(['VAL', 'ODLY', 'DLYA', 'OEVT', 'OVAL', 'POVL']);
+
+export class FieldChannel implements ServedChannel {
+  readonly nativeType: NativeType;
+  readonly elementCount: number;
+  readonly className: string;
+  readonly asl: number;
+
+  constructor(
+    readonly name: string,
+    readonly rec: DbRecord,
+    readonly fd: FieldDef,
+    /** `$` suffix: string/link field as a CHAR array. */
+    readonly longString: boolean,
+    private readonly host: ChannelHost,
+  ) {
+    this.className = rec.def.name;
+    this.asl = ASL0.has(fd.name) || /^B[0-9A-F]{1,2}$/.test(fd.name) ? 0 : 1;
+    const af = rec.arrayField(fd.name);
+    if (longString) {
+      this.nativeType = DbrNative.CHAR;
+      this.elementCount = af ? af.nelm : isLink(fd.dbf) ? LINK_CHARS : fd.size;
+    } else if (af) {
+      this.nativeType = af.nativeType;
+      this.elementCount = af.nelm;
+    } else {
+      this.nativeType = nativeTypeOf(fd.dbf);
+      this.elementCount = 1;
+    }
+  }
+
+  get asg(): string {
+    return this.rec.str('ASG') || 'DEFAULT';
+  }
+
+  snapshot(): IocSnapshot {
+    const rec = this.rec;
+    const v = rec.v;
+    let value: NativeArray;
+    let count: number;
+    if (this.longString) {
+      const s = rec.readString(this.fd);
+      const bytes = stringToChars(s, this.elementCount);
+      count = Math.min(Buffer.byteLength(s, 'latin1') + 1, this.elementCount);
+      value = bytes.subarray(0, count);
+    } else {
+      const r = rec.getValue(this.fd);
+      value = r.value;
+      count = r.count;
+    }
+    const snap: IocSnapshot = {
+      value,
+      count,
+      status: v.STAT as number,
+      severity: v.SEVR as number,
+      stamp: rec.time,
+      ackt: v.ACKT as number,
+      acks: v.ACKS as number,
+    };
+    if (this.longString) return snap;
+    const m = rec.meta(this.fd);
+    if (m.units !== undefined) snap.units = m.units;
+    if (m.precision !== undefined) snap.precision = m.precision;
+    if (m.enumStrs) snap.enumStrs = m.enumStrs;
+    if (m.enumUndefined !== undefined) snap.enumUndefinedString = m.enumUndefined;
+    const l = m.limits;
+    if (l) {
+      snap.upperDispLimit = l.upperDispLimit;
+      snap.lowerDispLimit = l.lowerDispLimit;
+      snap.upperAlarmLimit = l.upperAlarmLimit;
+      snap.upperWarningLimit = l.upperWarningLimit;
+      snap.lowerWarningLimit = l.lowerWarningLimit;
+      snap.lowerAlarmLimit = l.lowerAlarmLimit;
+      snap.upperCtrlLimit = l.upperCtrlLimit;
+      snap.lowerCtrlLimit = l.lowerCtrlLimit;
+    }
+    return snap;
+  }
+
+  write(value: NativeArray, dbrType: number, client: ClientIdentity): Promise<void> {
+    try {
+      if ((this.accessRights(client) & 2) === 0) throw new CaStatusError(ECA.NOWTACCESS, `${this.name}: write access denied`);
+      return putField(this.rec, this.fd, this.longString, value, dbrType);
+    } catch (e) {
+      return Promise.reject(e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message));
+    }
+  }
+
+  subscribe(listener: (mask: number) => void): () => void {
+    return this.rec.addListener(this.fd.name, listener);
+  }
+
+  accessRights(client: ClientIdentity): number {
+    if (this.fd.nomod || this.fd.dbf === 'NOACCESS') return 1;
+    return this.host.rightsFor(this.rec, this.fd, client) & 3;
+  }
+
+  onAccessRightsChange(listener: () => void): () => void {
+    return this.host.onRightsChange(this.rec, listener);
+  }
+}
+
+/**
+ * dbPutField: the whole write path of a CA put (also used by the IOC API): ACKT/ACKS, read-only
+ * and DISP checks, conversion, processing when the field is PROC or pp(TRUE) on a Passive record.
+ * Resolves when that processing (including asynchronous records it started) has completed.
+ */
+export function putField(rec: DbRecord, fd: FieldDef, longString: boolean, value: NativeArray, dbrType: number): Promise<void> {
+  if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) {
+    const n = value.length ? Number(value[0]) : 0;
+    if (dbrType === DBR.PUT_ACKT) {
+      rec.v.ACKT = n ? 1 : 0;
+      rec.post('ACKT', DBE.VALUE);
+      if (!rec.v.ACKT && (rec.v.ACKS as number) > (rec.v.SEVR as number)) {
+        rec.v.ACKS = rec.v.SEVR as number;
+        rec.post('ACKS', DBE.VALUE);
+      }
+    } else if (n >= (rec.v.ACKS as number)) {
+      rec.v.ACKS = 0;
+      rec.post('ACKS', DBE.VALUE);
+    }
+    return Promise.resolve();
+  }
+  if (dbrType < 0 || dbrType > DbrNative.DOUBLE) throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
+  if (fd.nomod) throw new CaStatusError(ECA.NOWTACCESS, `${rec.name}.${fd.name} is read only`);
+  if (rec.v.DISP && fd.name !== 'DISP') throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
+  if (longString && !rec.arrayField(fd.name)) {
+    const s = dbrType === DbrNative.CHAR ? charsToString(value as Uint8Array) : String(value[0] ?? '');
+    rec.putField(fd, [s], DbrNative.STRING);
+  } else {
+    rec.putField(fd, value, dbrType);
+  }
+  const ctx = new ProcessContext();
+  if (fd.name === 'PROC' || (fd.pp && rec.num('SCAN') === 0)) {
+    if (rec.pact) {
+      rec.rpro = true;
+      if (rec.asyncDone) ctx.add(rec.asyncDone);
+    } else {
+      rec.v.PUTF = 1;
+      rec.process(ctx);
+      rec.v.PUTF = 0;
+    }
+  }
+  return ctx.pending.length ? ctx.done() : Promise.resolve();
+}

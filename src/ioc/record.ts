@@ -1,0 +1,598 @@
+/**
+ * The record framework: field storage, dbPut-style writes with conversion and event posting,
+ * dbProcess (disable check, record support process, asynchronous completion), alarms
+ * (recGblSetSevr/recGblResetAlarms), time stamps, forward links, and per-field metadata for CA.
+ */
+import { AlarmStatus, DBE, DbrNative, ECA, EPICS_EPOCH_OFFSET, Severity, type NativeType } from '../protocol/constants.js';
+import type { EpicsTimeStamp, Limits, NativeArray } from '../protocol/values.js';
+import { CaStatusError } from '../server/provider.js';
+import {
+  charsToString,
+  coerceToDbf,
+  firstAsNumber,
+  firstAsString,
+  fitString,
+  formatNumberText,
+  isIntegerDbf,
+  isLink,
+  nativeTypeOf,
+  parseChoice,
+  parseDbFloat,
+  parseDbInteger,
+  parseFloatText,
+  type Dbf,
+  type FieldDef,
+} from './fields.js';
+import { Link, type LinkResolver } from './links.js';
+
+export type FieldValue = number | string;
+export type Listener = (mask: number) => void;
+
+/** Collects the completions of asynchronous processing started by one put or scan. */
+export class ProcessContext {
+  readonly pending: Promise<void>[] = [];
+  add(p: Promise<void>): void {
+    this.pending.push(p);
+  }
+  /** Resolves when everything added so far, and everything those add meanwhile, has completed. */
+  async done(): Promise<void> {
+    for (let i = 0; i < this.pending.length; i++) await this.pending[i];
+  }
+}
+
+/** What records need from the database that holds them. */
+export interface RecordEnv extends LinkResolver {
+  /** Run `fn` after `seconds` (tracked so stop() cancels it). Returns a cancel function. */
+  schedule(fn: () => void, seconds: number, onCancel?: () => void): () => void;
+  /** SCAN/PHAS/EVNT changed. */
+  scanChanged(rec: DbRecord): void;
+  /** ASG changed. */
+  accessChanged(rec: DbRecord): void;
+}
+
+/** A record type: its fields and how to make an instance. */
+export interface RecordTypeDef {
+  readonly name: string;
+  readonly fields: readonly FieldDef[];
+  readonly fieldMap: ReadonlyMap<string, FieldDef>;
+  readonly deviceTypes: readonly string[];
+  create(name: string, env: RecordEnv): DbRecord;
+}
+
+/** Access to an array-valued field (waveform VAL, lsi VAL ...). */
+export interface ArrayField {
+  readonly nativeType: NativeType;
+  /** Maximum element count (the channel's element count). */
+  readonly nelm: number;
+  get(): { value: NativeArray; count: number };
+  put(value: NativeArray, dbrType: number): void;
+}
+
+/** Metadata of a field as CA reports it. */
+export interface FieldMeta {
+  units?: string;
+  precision?: number;
+  limits?: Limits;
+  enumStrs?: string[];
+  /** Text for an enum value without a state string ("Illegal_Value" for bi/bo, "" for mbb*). */
+  enumUndefined?: string;
+}
+
+const VALUE_LIKE = new Set(['VAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'LALM', 'ALST', 'MLST', 'SVAL', 'OVAL', 'PVAL', 'IVOV', 'POVL']);
+
+function typeRange(dbf: Dbf): [number, number] {
+  switch (dbf) {
+    case 'CHAR':
+      return [127, -128];
+    case 'UCHAR':
+      return [255, 0];
+    case 'SHORT':
+      return [32767, -32768];
+    case 'USHORT':
+    case 'ENUM':
+      return [65535, 0];
+    case 'LONG':
+      return [2147483647, -2147483648];
+    case 'ULONG':
+      return [4294967295, 0];
+    case 'INT64':
+      return [9223372036854775808, -9223372036854775808];
+    case 'UINT64':
+      return [18446744073709551615, 0];
+    case 'FLOAT':
+      return [1e30, -1e30];
+    case 'DOUBLE':
+      return [1e300, -1e300];
+    default:
+      return [0, 0];
+  }
+}
+
+/** Current time as an EPICS time stamp (µs resolution). */
+export function nowStamp(): EpicsTimeStamp {
+  const ms = performance.timeOrigin + performance.now();
+  const sec = Math.floor(ms / 1000);
+  return { secPastEpoch: sec - EPICS_EPOCH_OFFSET, nsec: Math.floor((ms - sec * 1000) * 1e6) };
+}
+
+export abstract class DbRecord {
+  readonly v: Record<string, FieldValue> = {};
+  readonly links = new Map<string, Link>();
+  time: EpicsTimeStamp = { secPastEpoch: 0, nsec: 0 };
+  pact = false;
+  rpro = false;
+  /** Completion of the asynchronous processing in progress (while pact). */
+  asyncDone?: Promise<void>;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  /** Record-type specific choice strings of the DTYP field. */
+
+  constructor(
+    readonly name: string,
+    readonly def: RecordTypeDef,
+    readonly env: RecordEnv,
+  ) {
+    for (const fd of def.fields) {
+      if (fd.dbf === 'NOACCESS') continue;
+      if (isLink(fd.dbf)) {
+        this.links.set(fd.name, new Link(this, fd, ''));
+        this.v[fd.name] = '';
+      } else if (fd.dbf === 'STRING') this.v[fd.name] = fd.initial ?? '';
+      else this.v[fd.name] = 0;
+      if (fd.initial !== undefined && fd.dbf !== 'STRING') this.loadField(fd, fd.initial);
+    }
+    this.v.NAME = name;
+    this.v.RTYP = def.name;
+  }
+
+  // ---- field access helpers ----
+  num(f: string): number {
+    return this.v[f] as number;
+  }
+  str(f: string): string {
+    return this.v[f] as string;
+  }
+  set(f: string, v: FieldValue): void {
+    this.v[f] = v;
+  }
+  field(name: string): FieldDef | undefined {
+    return this.def.fieldMap.get(name);
+  }
+  link(name: string): Link {
+    return this.links.get(name)!;
+  }
+
+  // ---- hooks for record support ----
+  /** Array-valued fields (VAL of waveform etc.). */
+  arrayField(_name: string): ArrayField | undefined {
+    return undefined;
+  }
+  /** init_record, after every link is resolved. */
+  initRecord(): void {}
+  /** The record support's process(). Return true when processing went asynchronous (pact stays set). */
+  protected abstract processRecord(ctx: ProcessContext | undefined): boolean;
+  /** Before a put: throw CaStatusError to refuse the value (e.g. a bad CALC). */
+  checkPut(_fd: FieldDef, _value: FieldValue): void {}
+  /** After a put (special processing). */
+  special(_fd: FieldDef): void {}
+  /** Enum strings of the record's ENUM fields (VAL of bi/bo/mbbi/mbbo). */
+  enumStrings(_fd: FieldDef): string[] {
+    return [];
+  }
+  /** Text of an enum value without a state string. */
+  enumUndefined(): string {
+    return '';
+  }
+
+  // ---- monitors ----
+  addListener(field: string, l: Listener): () => void {
+    let s = this.listeners.get(field);
+    if (!s) this.listeners.set(field, (s = new Set()));
+    s.add(l);
+    return () => {
+      s.delete(l);
+    };
+  }
+  post(field: string, mask: number): void {
+    const s = this.listeners.get(field);
+    if (!s || s.size === 0) return;
+    for (const l of s) l(mask);
+  }
+  postAll(mask: number): void {
+    for (const s of this.listeners.values()) for (const l of s) l(mask);
+  }
+
+  // ---- alarms ----
+  setSevr(stat: number, sevr: number): boolean {
+    if ((this.v.NSEV as number) < sevr) {
+      this.v.NSTA = stat;
+      this.v.NSEV = sevr;
+      return true;
+    }
+    return false;
+  }
+  /** recGblResetAlarms: returns DBE_ALARM when status or severity changed. */
+  resetAlarms(): number {
+    const v = this.v;
+    const prevStat = v.STAT as number;
+    const prevSevr = v.SEVR as number;
+    const newStat = v.NSTA as number;
+    const newSevr = Math.min(v.NSEV as number, Severity.INVALID);
+    v.STAT = newStat;
+    v.SEVR = newSevr;
+    v.NSTA = 0;
+    v.NSEV = 0;
+    let statMask = 0;
+    if (prevSevr !== newSevr) {
+      statMask = DBE.ALARM;
+      this.post('SEVR', DBE.VALUE);
+    }
+    if (prevStat !== newStat) statMask |= DBE.VALUE;
+    if (!statMask) return 0;
+    this.post('STAT', statMask);
+    if (!v.ACKT || newSevr >= (v.ACKS as number)) {
+      v.ACKS = newSevr;
+      this.post('ACKS', DBE.VALUE);
+    }
+    return DBE.ALARM;
+  }
+
+  /** recGblGetTimeStamp. */
+  stamp(): void {
+    if (this.v.TSE === -2) return;
+    this.time = nowStamp();
+  }
+
+  // ---- processing ----
+  /** dbProcess. */
+  process(ctx?: ProcessContext): void {
+    if (this.pact) return;
+    const sdis = this.links.get('SDIS')!;
+    if (sdis.isReadable()) {
+      const d = sdis.getNumber(ctx);
+      if (d !== undefined) this.v.DISA = coerceToDbf('SHORT', d);
+    }
+    if (this.v.DISA === this.v.DISV) {
+      if (this.v.STAT === AlarmStatus.DISABLE) return;
+      this.v.SEVR = this.v.DISS;
+      this.v.STAT = AlarmStatus.DISABLE;
+      this.v.NSEV = 0;
+      this.v.NSTA = 0;
+      this.post('STAT', DBE.VALUE);
+      this.post('SEVR', DBE.VALUE);
+      this.post('VAL', DBE.VALUE | DBE.ALARM);
+      return;
+    }
+    this.pact = true;
+    let async = false;
+    try {
+      async = this.processRecord(ctx);
+    } finally {
+      if (!async) this.pact = false;
+    }
+  }
+
+  /** Processing requested by a scan or a CP link: a fresh context. */
+  scanProcess(): void {
+    this.process(new ProcessContext());
+  }
+
+  /** recGblFwdLink. */
+  fwdLink(ctx: ProcessContext | undefined): void {
+    this.links.get('FLNK')!.forward(ctx);
+  }
+
+  /**
+   * Go asynchronous: completes after `seconds`, when `finish` runs (with its own context whose
+   * work the completion also waits for). Reprocesses afterwards when a put arrived meanwhile (RPRO).
+   */
+  protected goAsync(ctx: ProcessContext | undefined, seconds: number, finish: (sub: ProcessContext) => void): void {
+    const p = new Promise<void>((resolve) => {
+      this.env.schedule(
+        () => {
+          const sub = new ProcessContext();
+          try {
+            finish(sub);
+          } finally {
+            this.pact = false;
+          }
+          if (this.rpro) {
+            this.rpro = false;
+            this.process(sub);
+          }
+          sub.done().then(resolve, resolve);
+        },
+        seconds,
+        () => {
+          this.pact = false;
+          resolve();
+        },
+      );
+    });
+    this.asyncDone = p;
+    ctx?.add(p);
+  }
+
+  // ---- dbPut ----
+  /** Set a field from .db text. Throws Error with a message on bad text. */
+  loadField(fd: FieldDef, text: string): void {
+    const af = this.arrayField(fd.name);
+    if (af) {
+      af.put([text], DbrNative.STRING);
+      return;
+    }
+    const f = fd.name;
+    switch (fd.dbf) {
+      case 'STRING':
+        this.v[f] = fitString(text, fd.size);
+        break;
+      case 'INLINK':
+      case 'OUTLINK':
+      case 'FWDLINK':
+        this.links.set(f, new Link(this, fd, text));
+        this.v[f] = text;
+        break;
+      case 'MENU': {
+        const i = parseChoice(text, fd.menu!);
+        if (i < 0) {
+          const n = Number(text);
+          if (Number.isInteger(n) && n >= 0 && n <= 0xffff && fd.initial === text) this.v[f] = n;
+          else throw new Error(`bad menu choice "${text}" (choices: ${fd.menu!.join(', ')})`);
+        } else this.v[f] = i;
+        break;
+      }
+      case 'DEVICE': {
+        const i = this.def.deviceTypes.indexOf(text);
+        if (i < 0) throw new Error(`unknown device type "${text}" for record type ${this.def.name}`);
+        this.v[f] = i;
+        break;
+      }
+      case 'ENUM': {
+        const i = parseChoice(text, this.enumStrings(fd), 0xffff);
+        if (i < 0) throw new Error(`bad enum value "${text}"`);
+        this.v[f] = i;
+        break;
+      }
+      case 'NOACCESS':
+        throw new Error('field cannot be set in a database file');
+      case 'FLOAT':
+      case 'DOUBLE':
+        this.v[f] = coerceToDbf(fd.dbf, parseDbFloat(text));
+        break;
+      default:
+        this.v[f] = coerceToDbf(fd.dbf, parseDbInteger(text));
+    }
+    if (f === 'VAL') this.v.UDF = 0;
+  }
+
+  /**
+   * dbPut: convert a CA/link value to the field, run special processing and post events.
+   * Does not process the record. Throws CaStatusError(ECA_PUTFAIL) on a bad value.
+   */
+  putField(fd: FieldDef, value: NativeArray, dbrType: number): void {
+    if (fd.dbf === 'NOACCESS' && !this.arrayField(fd.name))
+      throw new CaStatusError(ECA.PUTFAIL, `${this.name}.${fd.name} is not accessible`);
+    const af = this.arrayField(fd.name);
+    if (af) af.put(value, dbrType);
+    else {
+      const nv = this.convertForPut(fd, value, dbrType);
+      this.checkPut(fd, nv);
+      if (isLink(fd.dbf)) {
+        const old = this.links.get(fd.name);
+        old?.dispose();
+        const l = new Link(this, fd, nv as string);
+        l.resolve(this.env);
+        this.links.set(fd.name, l);
+      }
+      this.v[fd.name] = nv;
+    }
+    this.special(fd);
+    if (fd.name === 'SCAN' || fd.name === 'PHAS' || fd.name === 'EVNT') this.env.scanChanged(this);
+    if (fd.name === 'ASG') this.env.accessChanged(this);
+    const isVal = fd.name === 'VAL';
+    if (isVal) this.v.UDF = 0;
+    if (!(isVal && fd.pp)) this.post(fd.name, DBE.VALUE | DBE.LOG);
+    if (fd.prop) this.postAll(DBE.PROPERTY);
+  }
+
+  private convertForPut(fd: FieldDef, value: NativeArray, dbrType: number): FieldValue {
+    const fail = (m: string): never => {
+      throw new CaStatusError(ECA.PUTFAIL, `${this.name}.${fd.name}: ${m}`);
+    };
+    if (value.length === 0) fail('no value');
+    switch (fd.dbf) {
+      case 'STRING':
+      case 'INLINK':
+      case 'OUTLINK':
+      case 'FWDLINK': {
+        const s = dbrType === DbrNative.CHAR && value.length > 1 ? charsToString(value as Uint8Array) : firstAsString(value, dbrType);
+        return fd.dbf === 'STRING' ? fitString(s, fd.size) : s;
+      }
+      case 'MENU':
+      case 'DEVICE': {
+        const choices = fd.dbf === 'MENU' ? fd.menu! : this.def.deviceTypes;
+        if (typeof value[0] === 'string') {
+          const i = parseChoice(value[0], choices);
+          if (i < 0) fail(`"${value[0]}" is not one of ${choices.join(', ')}`);
+          return i;
+        }
+        const n = Math.trunc(value[0] as number);
+        if (!(n >= 0 && n < choices.length)) fail(`choice ${n} out of range`);
+        return n;
+      }
+      case 'ENUM': {
+        if (typeof value[0] === 'string') {
+          const strs = this.enumStrings(fd);
+          const i = parseChoice(value[0], strs);
+          if (i < 0) fail(`"${value[0]}" is not a state of ${this.name}`);
+          return i;
+        }
+        return coerceToDbf('ENUM', value[0] as number);
+      }
+      case 'NOACCESS':
+        return fail('not accessible');
+      default: {
+        const n = firstAsNumber(value, isIntegerDbf(fd.dbf));
+        return coerceToDbf(fd.dbf, n);
+      }
+    }
+  }
+
+  // ---- reads (links and CA) ----
+  /** Value of a field as a number (link reads). */
+  readNumber(fd: FieldDef): number {
+    const af = this.arrayField(fd.name);
+    if (af) {
+      const { value, count } = af.get();
+      if (count === 0) return 0;
+      const x = value[0]!;
+      return typeof x === 'string' ? parseFloatText(x) : x;
+    }
+    const x = this.v[fd.name];
+    if (typeof x === 'string') return isLink(fd.dbf) ? 0 : parseFloatText(x);
+    return x ?? 0;
+  }
+
+  /** Value of a field as DBR_STRING text. */
+  readString(fd: FieldDef): string {
+    const af = this.arrayField(fd.name);
+    if (af) {
+      const { value, count } = af.get();
+      if (count === 0) return '';
+      const x = value[0]!;
+      return typeof x === 'string' ? x : formatNumberText(x, this.meta(fd).precision);
+    }
+    if (isLink(fd.dbf)) return this.links.get(fd.name)!.display();
+    const x = this.v[fd.name];
+    if (typeof x === 'string') return x;
+    switch (fd.dbf) {
+      case 'MENU':
+        return fd.menu![x!] ?? String(x);
+      case 'DEVICE':
+        return this.def.deviceTypes[x!] ?? String(x);
+      case 'ENUM': {
+        const strs = this.enumStrings(fd);
+        return x! < strs.length ? strs[x!]! : this.enumUndefined();
+      }
+      case 'FLOAT':
+      case 'DOUBLE':
+        return formatNumberText(x!, this.meta(fd).precision);
+      default:
+        return String(x);
+    }
+  }
+
+  /** Up to `max` elements of a field converted to the CA array type `type`. */
+  readArray(fd: FieldDef, type: number, max: number): NativeArray {
+    const af = this.arrayField(fd.name);
+    if (!af) {
+      if (type === DbrNative.STRING) return [this.readString(fd)];
+      return makeNumeric(type, [this.readNumber(fd)]);
+    }
+    const { value, count } = af.get();
+    const n = Math.min(count, max);
+    if (type === DbrNative.STRING) {
+      const out: string[] = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const x = value[i]!;
+        out[i] = typeof x === 'string' ? x : formatNumberText(x);
+      }
+      return out;
+    }
+    if (Array.isArray(value)) {
+      const nums = new Array<number>(n);
+      for (let i = 0; i < n; i++) nums[i] = parseFloatText(value[i]!);
+      return makeNumeric(type, nums);
+    }
+    const out = makeNumeric(type, n) as Exclude<NativeArray, string[]>;
+    out.set(value.subarray(0, n) as ArrayLike<number>);
+    return out;
+  }
+
+  /** The CA-native value of a field: {value (length = count), count}. */
+  getValue(fd: FieldDef): { value: NativeArray; count: number } {
+    const af = this.arrayField(fd.name);
+    if (af) return af.get();
+    const t = nativeTypeOf(fd.dbf);
+    if (t === DbrNative.STRING) return { value: [this.readString(fd)], count: 1 };
+    const x = this.v[fd.name];
+    return { value: makeNumeric(t, [typeof x === 'number' ? x : 0]), count: 1 };
+  }
+
+  /** Metadata (units, precision, limits, enum strings) of a field. */
+  meta(fd: FieldDef): FieldMeta {
+    const dbf = fd.dbf;
+    if (dbf === 'MENU') return { enumStrs: [...fd.menu!] };
+    if (dbf === 'DEVICE') return { enumStrs: [...this.def.deviceTypes] };
+    if (dbf === 'ENUM') return { enumStrs: this.enumStrings(fd), enumUndefined: this.enumUndefined() };
+    if (dbf === 'STRING' || isLink(dbf)) return {};
+    const fm = this.def.fieldMap;
+    const isArrayVal = !!this.arrayField(fd.name);
+    const valDbf = fm.get('VAL')?.dbf;
+    const valueLike = VALUE_LIKE.has(fd.name) && (isArrayVal || dbf === valDbf || fd.name === 'VAL');
+    const out: FieldMeta = {};
+    out.units = fm.has('EGU') && (valueLike || isArrayVal) ? this.str('EGU') : '';
+    const float = dbf === 'FLOAT' || dbf === 'DOUBLE' || (isArrayVal && this.isFloatArray());
+    out.precision = float && fm.has('PREC') ? Math.max(0, Math.min(this.num('PREC'), fd.name === 'VAL' ? 100 : 15)) : 0;
+    if (valueLike || isArrayVal) {
+      const hopr = fm.has('HOPR') ? this.num('HOPR') : 0;
+      const lopr = fm.has('LOPR') ? this.num('LOPR') : 0;
+      const hasDrv = fm.has('DRVH');
+      const alarm = fd.name === 'VAL' && fm.has('HHSV');
+      out.limits = {
+        upperDispLimit: hopr,
+        lowerDispLimit: lopr,
+        upperAlarmLimit: alarm && this.num('HHSV') ? this.num('HIHI') : NaN,
+        upperWarningLimit: alarm && this.num('HSV') ? this.num('HIGH') : NaN,
+        lowerWarningLimit: alarm && this.num('LSV') ? this.num('LOW') : NaN,
+        lowerAlarmLimit: alarm && this.num('LLSV') ? this.num('LOLO') : NaN,
+        upperCtrlLimit: hasDrv ? this.num('DRVH') : hopr,
+        lowerCtrlLimit: hasDrv ? this.num('DRVL') : lopr,
+      };
+    } else {
+      const [hi, lo] = typeRange(dbf);
+      out.limits = {
+        upperDispLimit: hi,
+        lowerDispLimit: lo,
+        upperAlarmLimit: NaN,
+        upperWarningLimit: NaN,
+        lowerWarningLimit: NaN,
+        lowerAlarmLimit: NaN,
+        upperCtrlLimit: hi,
+        lowerCtrlLimit: lo,
+      };
+    }
+    return out;
+  }
+
+  /** Whether an array VAL holds FLOAT/DOUBLE (for precision). */
+  protected isFloatArray(): boolean {
+    return false;
+  }
+}
+
+/** A numeric CA array of `type` from numbers, or an empty one of length n. */
+export function makeNumeric(type: number, src: number[] | number): Exclude<NativeArray, string[]> {
+  const n = typeof src === 'number' ? src : src.length;
+  let a: Exclude<NativeArray, string[]>;
+  switch (type) {
+    case DbrNative.SHORT:
+      a = new Int16Array(n);
+      break;
+    case DbrNative.FLOAT:
+      a = new Float32Array(n);
+      break;
+    case DbrNative.ENUM:
+      a = new Uint16Array(n);
+      break;
+    case DbrNative.CHAR:
+      a = new Uint8Array(n);
+      break;
+    case DbrNative.LONG:
+      a = new Int32Array(n);
+      break;
+    default:
+      a = new Float64Array(n);
+  }
+  if (typeof src !== 'number') a.set(src);
+  return a;
+}

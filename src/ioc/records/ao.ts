@@ -1,0 +1,71 @@
+/** ao: analog output (OMSL/DOL, OIF, DRVH/DRVL clamping, IVOA, OUT link). */
+import { Severity } from '../../protocol/constants.js';
+import { checkLimitAlarms } from '../alarm.js';
+import { SIM_OUT } from '../fields.js';
+import { DbRecord, type ProcessContext } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
+
+const SPEC = `VAL DOUBLE pp; OVAL DOUBLE; OUT OUTLINK; OROC DOUBLE; DOL INLINK; OMSL MENU menu=menuOmsl; OIF MENU menu=aoOIF;
+PREC SHORT prop; LINR MENU pp menu=menuConvert; EGUF DOUBLE pp; EGUL DOUBLE pp; EGU STRING size=16 prop; ROFF ULONG pp;
+EOFF DOUBLE pp; ESLO DOUBLE pp init=1; DRVH DOUBLE pp prop; DRVL DOUBLE pp prop; HOPR DOUBLE prop; LOPR DOUBLE prop;
+AOFF DOUBLE pp; ASLO DOUBLE pp; ${limitFields('DOUBLE')}; RVAL LONG pp; ORAW LONG ro; RBV LONG ro; ORBV LONG ro;
+PVAL DOUBLE ro; PBRK NOACCESS ro; INIT SHORT ro; LBRK SHORT ro; ${SIM_OUT}; IVOA MENU menu=menuIvoa; IVOV DOUBLE; OMOD UCHAR ro`;
+
+/** Clamp to DRVL..DRVH when DRVH > DRVL. */
+export function clampDrive(rec: DbRecord, v: number): number {
+  const h = rec.num('DRVH');
+  const l = rec.num('DRVL');
+  if (h > l) {
+    if (v > h) return h;
+    if (v < l) return l;
+  }
+  return v;
+}
+
+export class AoRecord extends DbRecord {
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const dol = this.link('DOL');
+    if (this.num('OMSL') === 1 && dol.isReadable()) {
+      const x = dol.getNumber(ctx);
+      if (x !== undefined) {
+        this.set('VAL', this.num('OIF') === 1 ? this.num('VAL') + x : x);
+        this.set('UDF', 0);
+      }
+    }
+    const value = clampDrive(this, this.num('VAL'));
+    this.set('VAL', value);
+    this.set('PVAL', value);
+    const oldOval = this.num('OVAL');
+    this.set('OVAL', value);
+    let rval = value - this.num('AOFF');
+    if (this.num('ASLO') !== 0) rval /= this.num('ASLO');
+    this.set('RVAL', Number.isFinite(rval) ? Math.round(rval) | 0 : 0);
+    checkLimitAlarms(this, value, !!this.num('UDF'));
+    const ivoa = this.num('IVOA');
+    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
+      if (ivoa === 2) {
+        this.set('OVAL', this.num('IVOV'));
+        this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
+      }
+    } else this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
+    this.stamp();
+    monitorValue(this);
+    postIfChanged(this, 'OVAL', oldOval);
+    this.set('ORAW', postIfChanged(this, 'RVAL', this.num('ORAW')));
+    this.fwdLink(ctx);
+    return false;
+  }
+
+  override initRecord(): void {
+    const c = this.link('DOL').constNumber();
+    if (c !== undefined) {
+      this.set('VAL', c);
+      this.set('UDF', 0);
+    }
+    this.set('PVAL', this.num('VAL'));
+    this.set('OVAL', this.num('VAL'));
+  }
+}
+
+export const aoRecordType = defineRecordType('ao', SPEC, AoRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel']);

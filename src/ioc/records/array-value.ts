@@ -1,0 +1,101 @@
+/**
+ * Storage of array-valued VAL fields (waveform, aai, aao, subArray) in the CA native array type of
+ * FTVL, with bulk typed-array copies for numeric puts and reads.
+ */
+import { DbrNative, type NativeType } from '../../protocol/constants.js';
+import type { NativeArray } from '../../protocol/values.js';
+import { fitString, formatNumberText, MENUS, parseFloatText, parseIntegerText } from '../fields.js';
+import type { ArrayField } from '../record.js';
+
+const FTVL = MENUS.menuFtype!;
+/** menuFtype index -> CA native type. */
+const FTVL_NATIVE: readonly NativeType[] = [0, 4, 4, 1, 5, 5, 6, 6, 6, 2, 6, 3];
+
+export function ftvlName(i: number): string {
+  return FTVL[i] ?? 'UCHAR';
+}
+
+export function allocArray(type: NativeType, n: number): NativeArray {
+  switch (type) {
+    case DbrNative.STRING:
+      return new Array<string>(n).fill('');
+    case DbrNative.SHORT:
+      return new Int16Array(n);
+    case DbrNative.FLOAT:
+      return new Float32Array(n);
+    case DbrNative.ENUM:
+      return new Uint16Array(n);
+    case DbrNative.CHAR:
+      return new Uint8Array(n);
+    case DbrNative.LONG:
+      return new Int32Array(n);
+    default:
+      return new Float64Array(n);
+  }
+}
+
+export class ArrayValue implements ArrayField {
+  readonly nativeType: NativeType;
+  readonly data: NativeArray;
+  nord = 0;
+  private readonly integer: boolean;
+
+  constructor(
+    readonly ftvl: number,
+    readonly nelm: number,
+  ) {
+    this.nativeType = FTVL_NATIVE[ftvl] ?? DbrNative.CHAR;
+    this.data = allocArray(this.nativeType, nelm);
+    this.integer = ftvl >= 1 && ftvl <= 8 || ftvl === 11;
+  }
+
+  get(): { value: NativeArray; count: number } {
+    const d = this.data;
+    return { value: Array.isArray(d) ? d : d.subarray(0, this.nord), count: this.nord };
+  }
+
+  /** Copy `src` (in CA array type `srcType`) to the start of the array; sets NORD. */
+  put(src: NativeArray, _srcType: number): void {
+    this.nord = this.copyIn(src, 0, src.length);
+  }
+
+  /** Copy elements into the array at `offset`; returns how many were stored. */
+  copyIn(src: NativeArray, offset: number, len: number): number {
+    const n = Math.max(0, Math.min(len, src.length, this.nelm - offset));
+    const d = this.data;
+    if (Array.isArray(d)) {
+      for (let i = 0; i < n; i++) {
+        const x = src[i]!;
+        d[offset + i] = typeof x === 'string' ? fitString(x, 40) : formatNumberText(x);
+      }
+      return n;
+    }
+    if (Array.isArray(src)) {
+      for (let i = 0; i < n; i++) d[offset + i] = this.integer ? parseIntegerText(src[i]!) : parseFloatText(src[i]!);
+    } else {
+      d.set(n === src.length ? src : src.subarray(0, n), offset);
+    }
+    this.fixRange(offset, n);
+    return n;
+  }
+
+  /** Wrap values of types stored in a wider CA type (USHORT in LONG, ULONG/INT64 in DOUBLE). */
+  private fixRange(offset: number, n: number): void {
+    const d = this.data as Float64Array | Int32Array;
+    if (this.ftvl === 4) for (let i = offset; i < offset + n; i++) d[i] = d[i]! & 0xffff;
+    else if (this.ftvl === 6) for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) >>> 0 : 0;
+    else if (this.ftvl === 7 || this.ftvl === 8) for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
+  }
+
+  /** A copy of the valid part (for change detection). */
+  snapshotCopy(): NativeArray {
+    const d = this.data;
+    return Array.isArray(d) ? d.slice(0, this.nord) : d.slice(0, this.nord);
+  }
+}
+
+export function sameArray(a: NativeArray | undefined, b: NativeArray): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

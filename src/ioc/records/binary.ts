@@ -1,0 +1,128 @@
+/** bi and bo: two-state records (ZNAM/ONAM, ZSV/OSV/COSV; bo HIGH momentary, OMSL/DOL, IVOA). */
+import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
+import { DbRecord, type ProcessContext } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+
+const BI_SPEC = `INP INLINK; VAL ENUM pp; ZSV MENU pp menu=menuAlarmSevr; OSV MENU pp menu=menuAlarmSevr;
+COSV MENU pp menu=menuAlarmSevr; ZNAM STRING pp size=26 prop; ONAM STRING pp size=26 prop; RVAL ULONG pp; ORAW ULONG ro;
+MASK ULONG ro; LALM USHORT ro; MLST USHORT ro; SVAL ULONG; ${SIM_IN}`;
+
+const BO_SPEC = `VAL ENUM pp; OMSL MENU menu=menuOmsl; DOL INLINK; OUT OUTLINK; HIGH DOUBLE; ZNAM STRING pp size=26 prop;
+ONAM STRING pp size=26 prop; RVAL ULONG pp; ORAW ULONG ro; MASK ULONG ro; RPVT NOACCESS ro; WDPT NOACCESS ro;
+ZSV MENU pp menu=menuAlarmSevr; OSV MENU pp menu=menuAlarmSevr; COSV MENU pp menu=menuAlarmSevr; RBV ULONG ro; ORBV ULONG ro;
+MLST USHORT ro; LALM USHORT ro; ${SIM_OUT}; IVOA MENU menu=menuIvoa; IVOV USHORT`;
+
+abstract class BinaryRecord extends DbRecord {
+  override enumStrings(_fd: FieldDef): string[] {
+    return [this.str('ZNAM'), this.str('ONAM')];
+  }
+  override enumUndefined(): string {
+    return 'Illegal_Value';
+  }
+
+  protected checkAlarms(): void {
+    const val = this.num('VAL');
+    if (this.num('UDF')) {
+      this.setSevr(AlarmStatus.UDF, this.num('UDFS'));
+      return;
+    }
+    if (val > 1) return;
+    this.setSevr(AlarmStatus.STATE, val === 0 ? this.num('ZSV') : this.num('OSV'));
+    if (val === this.num('LALM')) return;
+    this.setSevr(AlarmStatus.COS, this.num('COSV'));
+    this.set('LALM', val);
+  }
+
+  protected monitor(): void {
+    let mask = this.resetAlarms();
+    const val = this.num('VAL');
+    if (this.num('MLST') !== val) {
+      mask |= DBE.VALUE | DBE.LOG;
+      this.set('MLST', val);
+    }
+    if (mask) this.post('VAL', mask);
+    if (this.num('ORAW') !== this.num('RVAL')) {
+      this.post('RVAL', DBE.VALUE | DBE.LOG);
+      this.set('ORAW', this.num('RVAL'));
+    }
+  }
+}
+
+export class BiRecord extends BinaryRecord {
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const inp = this.link('INP');
+    if (inp.isReadable()) {
+      const x = inp.getNumber(ctx);
+      if (x !== undefined) {
+        if (this.num('DTYP') === 1) {
+          this.set('RVAL', x >>> 0);
+          this.set('VAL', this.num('RVAL') === 0 ? 0 : 1);
+        } else this.set('VAL', Math.trunc(x) & 0xffff);
+        this.set('UDF', 0);
+      }
+    }
+    this.stamp();
+    this.checkAlarms();
+    this.monitor();
+    this.fwdLink(ctx);
+    return false;
+  }
+
+  override initRecord(): void {
+    const c = this.link('INP').constNumber();
+    if (c !== undefined) {
+      this.set('VAL', Math.trunc(c) & 0xffff);
+      this.set('UDF', 0);
+    }
+  }
+}
+
+export class BoRecord extends BinaryRecord {
+  private cancelHigh?: () => void;
+
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const dol = this.link('DOL');
+    if (this.num('OMSL') === 1 && dol.isReadable()) {
+      const x = dol.getNumber(ctx);
+      if (x !== undefined) {
+        this.set('VAL', x !== 0 ? 1 : 0);
+        this.set('UDF', 0);
+      }
+    }
+    this.set('RVAL', this.num('VAL') === 0 ? 0 : 1);
+    this.checkAlarms();
+    const ivoa = this.num('IVOA');
+    const out = this.link('OUT');
+    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
+      if (ivoa === 2) {
+        this.set('VAL', this.num('IVOV'));
+        out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+      }
+    } else out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    const high = this.num('HIGH');
+    if (high > 0 && this.num('VAL') === 1) {
+      this.cancelHigh?.();
+      this.cancelHigh = this.env.schedule(() => {
+        this.cancelHigh = undefined;
+        this.set('VAL', 0);
+        this.scanProcess();
+      }, high);
+    }
+    this.stamp();
+    this.monitor();
+    this.fwdLink(ctx);
+    return false;
+  }
+
+  override initRecord(): void {
+    const c = this.link('DOL').constNumber();
+    if (c !== undefined) {
+      this.set('VAL', c !== 0 ? 1 : 0);
+      this.set('UDF', 0);
+    }
+  }
+}
+
+export const biRecordType = defineRecordType('bi', BI_SPEC, BiRecord, ['Soft Channel', 'Raw Soft Channel', 'Db State']);
+export const boRecordType = defineRecordType('bo', BO_SPEC, BoRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel', 'General Time', 'Db State']);

@@ -1,0 +1,114 @@
+/** longin/longout and int64in/int64out: integer records with limits, alarms, deadbands, OOPT. */
+import { DbrNative, Severity } from '../../protocol/constants.js';
+import { checkLimitAlarms } from '../alarm.js';
+import { coerceToDbf, SIM_IN, SIM_OUT, type Dbf } from '../fields.js';
+import { DbRecord, type ProcessContext } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+import { limitFields, monitorValue } from './analog-common.js';
+import { clampDrive } from './ao.js';
+
+function inSpec(t: string): string {
+  return `VAL ${t} pp; INP INLINK; EGU STRING size=16 prop; HOPR ${t} prop; LOPR ${t} prop; ${limitFields(t, false)};
+AFTC DOUBLE; AFVL DOUBLE ro; SVAL ${t}; ${SIM_IN}`;
+}
+function outSpec(t: string): string {
+  return `VAL ${t} pp; OUT OUTLINK; DOL INLINK; OMSL MENU menu=menuOmsl; EGU STRING size=16 prop; DRVH ${t} pp prop;
+DRVL ${t} pp prop; HOPR ${t} prop; LOPR ${t} prop; ${limitFields(t, false)}; ${SIM_OUT}; IVOA MENU menu=menuIvoa; IVOV ${t};
+PVAL ${t}; OUTPVT NOACCESS ro; OOCH MENU menu=menuYesNo init=1; OOPT MENU menu=OOPT init=0`;
+}
+
+/** Output decision of OOPT (longout/calcout): Every Time, On Change, When Zero, When Non-zero, transitions. */
+export function ooptSays(oopt: number, val: number, pval: number, mdel = 0): boolean {
+  switch (oopt) {
+    case 0:
+      return true;
+    case 1:
+      return Math.abs(pval - val) > mdel || (Number.isNaN(val) !== Number.isNaN(pval));
+    case 2:
+      return val === 0;
+    case 3:
+      return val !== 0;
+    case 4:
+      return pval !== 0 && val === 0;
+    case 5:
+      return pval === 0 && val !== 0;
+    default:
+      return false;
+  }
+}
+
+function makeIn(t: Dbf) {
+  return class extends DbRecord {
+    protected processRecord(ctx: ProcessContext | undefined): boolean {
+      const inp = this.link('INP');
+      if (inp.isReadable()) {
+        const x = inp.getNumber(ctx);
+        if (x !== undefined) {
+          this.set('VAL', coerceToDbf(t, x));
+          this.set('UDF', 0);
+        }
+      }
+      this.stamp();
+      checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
+      monitorValue(this);
+      this.fwdLink(ctx);
+      return false;
+    }
+    override initRecord(): void {
+      const c = this.link('INP').constNumber();
+      if (c !== undefined) {
+        this.set('VAL', coerceToDbf(t, c));
+        this.set('UDF', 0);
+      }
+    }
+  };
+}
+
+function makeOut(t: Dbf) {
+  const wire = t === 'LONG' ? DbrNative.LONG : DbrNative.DOUBLE;
+  return class extends DbRecord {
+    private first = true;
+    protected processRecord(ctx: ProcessContext | undefined): boolean {
+      const dol = this.link('DOL');
+      if (this.num('OMSL') === 1 && dol.isReadable()) {
+        const x = dol.getNumber(ctx);
+        if (x !== undefined) {
+          this.set('VAL', coerceToDbf(t, x));
+          this.set('UDF', 0);
+        }
+      }
+      this.set('VAL', clampDrive(this, this.num('VAL')));
+      checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
+      const val = this.num('VAL');
+      const doOut = this.first || ooptSays(this.num('OOPT'), val, this.num('PVAL'));
+      this.first = false;
+      const ivoa = this.num('IVOA');
+      const out = this.link('OUT');
+      const arr = wire === DbrNative.LONG ? Int32Array.of(val) : Float64Array.of(val);
+      if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
+        if (ivoa === 2) {
+          this.set('VAL', this.num('IVOV'));
+          arr[0] = this.num('VAL');
+          out.put(arr, wire, ctx);
+        }
+      } else if (doOut) out.put(arr, wire, ctx);
+      this.set('PVAL', this.num('VAL'));
+      this.stamp();
+      monitorValue(this);
+      this.fwdLink(ctx);
+      return false;
+    }
+    override initRecord(): void {
+      const c = this.link('DOL').constNumber();
+      if (c !== undefined) {
+        this.set('VAL', coerceToDbf(t, c));
+        this.set('UDF', 0);
+      }
+    }
+  };
+}
+
+export const longinRecordType = defineRecordType('longin', inSpec('LONG'), makeIn('LONG'), ['Soft Channel', 'Async Soft Channel', 'General Time', 'Db State']);
+export const longoutRecordType = defineRecordType('longout', outSpec('LONG'), makeOut('LONG'), ['Soft Channel', 'Async Soft Channel']);
+export const int64inRecordType = defineRecordType('int64in', inSpec('INT64'), makeIn('INT64'), ['Soft Channel', 'Async Soft Channel']);
+export const int64outRecordType = defineRecordType('int64out', outSpec('INT64'), makeOut('INT64'), ['Soft Channel', 'Async Soft Channel']);

@@ -1,0 +1,149 @@
+/** mbbi and mbbo: multi-bit binary records with up to 16 named states. */
+import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
+import { DbRecord, type ProcessContext } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+
+export const STATE_PREFIXES = ['ZR', 'ON', 'TW', 'TH', 'FR', 'FV', 'SX', 'SV', 'EI', 'NI', 'TE', 'EL', 'TV', 'TT', 'FT', 'FF'];
+const VL = STATE_PREFIXES.map((p) => `${p}VL ULONG pp`).join('; ');
+const ST = STATE_PREFIXES.map((p) => `${p}ST STRING pp size=26`).join('; ');
+const SV = STATE_PREFIXES.map((p) => `${p}SV MENU pp menu=menuAlarmSevr`).join('; ');
+const STRINGS = STATE_PREFIXES.map((p) => `${p}ST`);
+
+const MBBI_SPEC = `VAL ENUM pp; NOBT USHORT ro; INP INLINK; ${VL}; ${ST}; ${SV}; AFTC DOUBLE; AFVL DOUBLE ro;
+UNSV MENU pp menu=menuAlarmSevr; COSV MENU pp menu=menuAlarmSevr; RVAL ULONG pp; ORAW ULONG ro; MASK ULONG ro;
+MLST USHORT ro; LALM USHORT ro; SDEF SHORT ro; SHFT USHORT; SVAL ULONG; ${SIM_IN}`;
+
+const MBBO_SPEC = `VAL ENUM pp; DOL INLINK; OMSL MENU menu=menuOmsl; NOBT USHORT ro; OUT OUTLINK; ${VL}; ${ST}; ${SV};
+UNSV MENU pp menu=menuAlarmSevr; COSV MENU pp menu=menuAlarmSevr; RVAL ULONG pp; ORAW ULONG ro; RBV ULONG ro; ORBV ULONG ro;
+MASK ULONG ro; MLST USHORT ro; LALM USHORT ro; SDEF SHORT ro; SHFT USHORT; ${SIM_OUT}; IVOA MENU menu=menuIvoa; IVOV USHORT`;
+
+abstract class MbbRecord extends DbRecord {
+  override enumStrings(_fd: FieldDef): string[] {
+    let n = 0;
+    const all = STRINGS.map((f, i) => {
+      const s = this.str(f);
+      if (s) n = i + 1;
+      return s;
+    });
+    return all.slice(0, n);
+  }
+
+  /** Any of ZRVL..FFVL non-zero (SDEF). */
+  protected statesDefined(): boolean {
+    return STATE_PREFIXES.some((p) => this.num(`${p}VL`) !== 0);
+  }
+
+  override special(fd: FieldDef): void {
+    if (/^(..)(ST|VL)$/.test(fd.name) && STATE_PREFIXES.includes(fd.name.slice(0, 2))) {
+      this.set('SDEF', this.statesDefined() ? 1 : 0);
+      if (fd.name.endsWith('ST')) this.post('VAL', DBE.PROPERTY);
+    }
+  }
+
+  protected checkAlarms(): void {
+    if (this.num('UDF')) {
+      this.setSevr(AlarmStatus.UDF, this.num('UDFS'));
+      return;
+    }
+    const val = this.num('VAL');
+    if (val > 15) this.setSevr(AlarmStatus.STATE, this.num('UNSV'));
+    else this.setSevr(AlarmStatus.STATE, this.num(`${STATE_PREFIXES[val]}SV`));
+    if (val === this.num('LALM')) return;
+    this.setSevr(AlarmStatus.COS, this.num('COSV'));
+    this.set('LALM', val);
+  }
+
+  protected monitor(): void {
+    let mask = this.resetAlarms();
+    const val = this.num('VAL');
+    if (this.num('MLST') !== val) {
+      mask |= DBE.VALUE | DBE.LOG;
+      this.set('MLST', val);
+    }
+    if (mask) this.post('VAL', mask);
+    if (this.num('ORAW') !== this.num('RVAL')) {
+      this.post('RVAL', DBE.VALUE | DBE.LOG);
+      this.set('ORAW', this.num('RVAL'));
+    }
+  }
+
+  override initRecord(): void {
+    this.set('SDEF', this.statesDefined() ? 1 : 0);
+  }
+}
+
+export class MbbiRecord extends MbbRecord {
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const inp = this.link('INP');
+    if (inp.isReadable()) {
+      const x = inp.getNumber(ctx);
+      if (x !== undefined) {
+        if (this.num('DTYP') === 1) {
+          const rval = (x >>> 0) >>> this.num('SHFT');
+          this.set('RVAL', rval);
+          if (this.statesDefined()) {
+            const i = STATE_PREFIXES.findIndex((p) => this.num(`${p}VL`) === rval);
+            this.set('VAL', i >= 0 ? i : 65535);
+          } else this.set('VAL', rval & 0xffff);
+        } else this.set('VAL', Math.trunc(x) & 0xffff);
+        this.set('UDF', 0);
+      }
+    }
+    this.stamp();
+    this.checkAlarms();
+    this.monitor();
+    this.fwdLink(ctx);
+    return false;
+  }
+
+  override initRecord(): void {
+    super.initRecord();
+    const c = this.link('INP').constNumber();
+    if (c !== undefined) {
+      this.set('VAL', Math.trunc(c) & 0xffff);
+      this.set('UDF', 0);
+    }
+  }
+}
+
+export class MbboRecord extends MbbRecord {
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const dol = this.link('DOL');
+    if (this.num('OMSL') === 1 && dol.isReadable()) {
+      const x = dol.getNumber(ctx);
+      if (x !== undefined) {
+        this.set('VAL', Math.trunc(x) & 0xffff);
+        this.set('UDF', 0);
+      }
+    }
+    const val = this.num('VAL');
+    const rval = this.statesDefined() && val <= 15 ? this.num(`${STATE_PREFIXES[val]}VL`) : val;
+    this.set('RVAL', (rval << this.num('SHFT')) >>> 0);
+    this.checkAlarms();
+    const ivoa = this.num('IVOA');
+    const out = this.link('OUT');
+    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
+      if (ivoa === 2) {
+        this.set('VAL', this.num('IVOV'));
+        out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+      }
+    } else out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    this.stamp();
+    this.monitor();
+    this.fwdLink(ctx);
+    return false;
+  }
+
+  override initRecord(): void {
+    super.initRecord();
+    const c = this.link('DOL').constNumber();
+    if (c !== undefined) {
+      this.set('VAL', Math.trunc(c) & 0xffff);
+      this.set('UDF', 0);
+    }
+  }
+}
+
+export const mbbiRecordType = defineRecordType('mbbi', MBBI_SPEC, MbbiRecord, ['Soft Channel', 'Raw Soft Channel', 'Db State']);
+export const mbboRecordType = defineRecordType('mbbo', MBBO_SPEC, MbboRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel']);

@@ -1,0 +1,91 @@
+/** subArray: NELM elements starting at INDX of the array read from INP (at most MALM). */
+import { DBE } from '../../protocol/constants.js';
+import type { NativeArray } from '../../protocol/values.js';
+import type { FieldDef } from '../fields.js';
+import { DbRecord, type ArrayField, type ProcessContext } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+import { ArrayValue } from './array-value.js';
+
+const SPEC = `VAL NOACCESS pp; PREC SHORT prop; FTVL MENU ro menu=menuFtype; INP INLINK; EGU STRING size=16 prop;
+HOPR DOUBLE prop; LOPR DOUBLE prop; MALM ULONG ro init=1; NELM ULONG pp init=1; INDX ULONG pp; BUSY SHORT ro;
+NORD LONG ro; BPTR NOACCESS ro`;
+
+export class SubArrayRecord extends DbRecord {
+  private av?: ArrayValue;
+  private lastNord = 0;
+
+  private array(): ArrayValue {
+    const ftvl = this.num('FTVL');
+    const malm = Math.max(1, this.num('MALM'));
+    if (!this.av || this.av.ftvl !== ftvl || this.av.nelm !== malm) this.av = new ArrayValue(ftvl, malm);
+    return this.av;
+  }
+
+  override arrayField(name: string): ArrayField | undefined {
+    if (name !== 'VAL') return undefined;
+    const av = this.array();
+    const rec = this;
+    return {
+      nativeType: av.nativeType,
+      nelm: av.nelm,
+      get: () => av.get(),
+      put(value: NativeArray, t: number) {
+        av.put(value, t);
+        rec.set('NORD', av.nord);
+      },
+    };
+  }
+
+  protected override isFloatArray(): boolean {
+    const f = this.num('FTVL');
+    return f === 9 || f === 10;
+  }
+
+  override special(fd: FieldDef): void {
+    if (fd.name === 'NELM' && this.num('NELM') > this.num('MALM')) this.set('NELM', this.num('MALM'));
+  }
+
+  override initRecord(): void {
+    if (this.num('MALM') <= 0) this.set('MALM', 1);
+    if (this.num('FTVL') > 11) this.set('FTVL', 2);
+    if (this.num('NELM') > this.num('MALM')) this.set('NELM', this.num('MALM'));
+    this.array();
+    this.set('NORD', 0);
+  }
+
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const av = this.array();
+    const malm = av.nelm;
+    if (this.num('NELM') > malm) this.set('NELM', malm);
+    const indx = this.num('INDX');
+    const nelm = this.num('NELM');
+    let nRequest = Math.min(indx + nelm, malm);
+    const inp = this.link('INP');
+    let src: NativeArray | undefined;
+    if (!inp.isReadable()) nRequest = av.nord;
+    else {
+      src = inp.getArray(av.nativeType, nRequest, ctx);
+      nRequest = src ? src.length : 0;
+    }
+    let ecount = nRequest - indx;
+    if (ecount > 0) {
+      if (ecount > nelm) ecount = nelm;
+      if (src) av.copyIn(Array.isArray(src) ? src.slice(indx, indx + ecount) : src.subarray(indx, indx + ecount), 0, ecount);
+      else av.copyIn(Array.isArray(av.data) ? av.data.slice(indx, indx + ecount) : av.data.slice(indx, indx + ecount), 0, ecount);
+    } else ecount = 0;
+    av.nord = ecount;
+    this.set('NORD', ecount);
+    this.set('UDF', 0);
+    this.stamp();
+    const mask = this.resetAlarms() | DBE.VALUE | DBE.LOG;
+    this.post('VAL', mask);
+    if (ecount !== this.lastNord) {
+      this.lastNord = ecount;
+      this.post('NORD', DBE.VALUE | DBE.LOG);
+    }
+    this.fwdLink(ctx);
+    return false;
+  }
+}
+
+export const subArrayRecordType = defineRecordType('subArray', SPEC, SubArrayRecord, ['Soft Channel']);

@@ -1,0 +1,646 @@
+/**
+ * One TCP virtual circuit of the CA server (ca-protocol.md §5, §6, §12): request dispatch, channels,
+ * subscriptions, put queues, and the flow control that keeps a slow client from hurting the others.
+ *
+ * Output: every reply goes through `send`, which corks the socket and uncorks on the next tick (one
+ * writev per tick). Above `highWaterMark` bytes of unsent output the circuit stops reading requests
+ * (the client's own socket then backs up, as with RSRV) and monitor updates are coalesced, latest
+ * value per subscription, until the socket drains. Past `hardLimit` the circuit is dropped.
+ */
+import type { Socket } from 'node:net';
+import { ACCESS_READ, ACCESS_WRITE, CA_MINOR_VERSION, Command, DBR, ECA } from '../protocol/constants.js';
+import { needsExtendedHeader } from '../protocol/header.js';
+import type { Header, Message } from '../protocol/header.js';
+import { decodeDbr, isValidDbrType } from '../protocol/dbr.js';
+import type { NativeArray } from '../protocol/values.js';
+import { FrameReader, MisalignedError, isOversize } from './frame-reader.js';
+import type { OversizeMessage } from './frame-reader.js';
+import { CaStatusError } from './provider.js';
+import type { ChannelProvider, ChannelSnapshot, ClientIdentity, ServedChannel } from './provider.js';
+import { readData, replyCount } from './read-value.js';
+import { dataReply, dataReplySize, errorReply, headerOnly, versionReply } from './replies.js';
+import { plainAddress } from './env.js';
+
+/** What a circuit needs from its server. */
+export interface CircuitContext {
+  readonly provider: ChannelProvider;
+  /** The TCP port advertised (for search over TCP). */
+  readonly tcpPort: number;
+  /** Largest request payload accepted (bigger: ERROR ECA_TOLARGE, discarded). */
+  readonly maxPayload: number;
+  /** Unsent output above which input stops and monitor updates coalesce. */
+  readonly highWaterMark: number;
+  /** Unsent output above which the circuit is dropped. */
+  readonly hardLimit: number;
+  allocSid(): number;
+  /** Effective access rights (channel rights combined with access security). */
+  rightsFor(channel: ServedChannel, client: ClientIdentity): number;
+  /** Reference counting of shared channel objects. */
+  acquire(channel: ServedChannel): void;
+  release(channel: ServedChannel): void;
+  log(line: string): void;
+  onClose(circuit: Circuit): void;
+}
+
+/** Largest number of queued (not yet started) puts before the circuit stops reading. */
+const MAX_QUEUED_PUTS = 256;
+/** CLIENT_NAME / HOST_NAME longer than this end the circuit. */
+const MAX_NAME = 511;
+const NO_CID = 0xffffffff;
+
+interface PutJob {
+  notify: boolean;
+  req: Message;
+  value: NativeArray;
+}
+
+interface ChannelEntry {
+  sid: number;
+  cid: number;
+  ch: ServedChannel;
+  rights: number;
+  subs: Map<number, Subscription>;
+  unsubscribe?: () => void;
+  unRights?: () => void;
+  puts: PutJob[];
+  putActive: boolean;
+  cleared: boolean;
+}
+
+interface Subscription {
+  subid: number;
+  entry: ChannelEntry;
+  dbrType: number;
+  /** Requested count (0 = current length each time). */
+  count: number;
+  mask: number;
+  /** A coalesced update waiting for the socket to drain or EVENTS_ON. */
+  pending?: Buffer;
+}
+
+function nameFromPayload(p: Buffer): string {
+  const z = p.indexOf(0);
+  return p.toString('utf8', 0, z < 0 ? p.length : z);
+}
+
+function ecaOf(e: unknown, dflt: number): number {
+  if (e instanceof CaStatusError) return e.eca;
+  const eca = (e as { eca?: unknown } | null)?.eca;
+  return typeof eca === 'number' ? eca : dflt;
+}
+
+/** Record name of a channel name ("REC.FIELD" -> "REC"), as RSRV puts in ERROR texts. */
+function recordName(name: string): string {
+  const i = name.indexOf('.');
+  return i < 0 ? name : name.slice(0, i);
+}
+
+export class Circuit {
+  readonly identity: ClientIdentity;
+  readonly peer: string;
+  clientMinor = 0;
+  priority = 0;
+  private readonly reader: FrameReader;
+  private readonly channels = new Map<number, ChannelEntry>();
+  private closed = false;
+  private corked = false;
+  private inputPaused = false;
+  private eventsOff = false;
+  private queuedPuts = 0;
+  private readonly pendingSubs = new Set<Subscription>();
+  private processing = false;
+  private barrier: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: CircuitContext,
+  ) {
+    const address = plainAddress(socket.remoteAddress);
+    this.peer = `${address}:${socket.remotePort ?? 0}`;
+    this.identity = { user: '', host: address, address };
+    this.reader = new FrameReader(ctx.maxPayload);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.process();
+    });
+    socket.on('drain', () => {
+      this.flushPending();
+      this.process();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('end', () => this.close());
+    this.send(versionReply());
+  }
+
+  /** Number of channels open on this circuit. */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Bytes queued for sending. */
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Drop the circuit and everything on it. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.channels.values()) this.dropEntry(e);
+    this.channels.clear();
+    this.pendingSubs.clear();
+    this.socket.destroy();
+    this.ctx.onClose(this);
+  }
+
+  /** Re-evaluate access rights of every channel (ACF reload). */
+  refreshRights(): void {
+    for (const e of this.channels.values()) this.checkRights(e);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Output
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    if (!this.closed) this.socket.uncork();
+  };
+
+  private send(buf: Buffer): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(buf);
+    if (this.socket.writableLength > this.ctx.hardLimit) {
+      this.ctx.log(`CAS: dropping circuit ${this.peer}: ${this.socket.writableLength} bytes unsent`);
+      this.close();
+    }
+  }
+
+  private get congested(): boolean {
+    return this.socket.writableLength > this.ctx.highWaterMark;
+  }
+
+  private deliver(sub: Subscription, buf: Buffer): void {
+    if (this.eventsOff || this.congested || this.pendingSubs.size > 0) {
+      sub.pending = buf; // latest value wins
+      this.pendingSubs.add(sub);
+      if (!this.eventsOff && !this.congested) this.flushPending();
+      return;
+    }
+    this.send(buf);
+  }
+
+  private flushPending(): void {
+    if (this.eventsOff || this.closed) return;
+    for (const sub of this.pendingSubs) {
+      if (this.congested) return;
+      this.pendingSubs.delete(sub);
+      const b = sub.pending;
+      sub.pending = undefined;
+      if (b) this.send(b);
+    }
+  }
+
+  private error(req: Header & { extended?: boolean }, cid: number, eca: number, text: string): void {
+    this.send(errorReply(req, cid, eca, text));
+  }
+
+  /** ERROR then close (fatal protocol errors). */
+  private fatal(req: Header & { extended?: boolean }, cid: number, eca: number, text: string): void {
+    this.error(req, cid, eca, text);
+    this.closeAfterFlush();
+  }
+
+  private closeAfterFlush(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.channels.values()) this.dropEntry(e);
+    this.channels.clear();
+    this.pendingSubs.clear();
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    const sock = this.socket;
+    const t = setTimeout(() => sock.destroy(), 2000);
+    t.unref();
+    sock.end(() => {
+      clearTimeout(t);
+      sock.destroy();
+    });
+    this.ctx.onClose(this);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Input
+
+  private inputBlocked(): boolean {
+    return this.barrier !== undefined || this.congested || this.queuedPuts >= MAX_QUEUED_PUTS;
+  }
+
+  /**
+   * After a write is issued, requests behind it wait until it completes or until the event loop has
+   * turned once, whichever is first: a put that completes without real I/O (record processing, a
+   * synchronous or microtask-only onPut) is answered, and visible to reads, before the next
+   * request is served, as with RSRV's synchronous dbPutField; a slow put does not stall the circuit.
+   */
+  private setBarrier(p: Promise<unknown>): void {
+    const b = p;
+    this.barrier = b;
+    const resume = (): void => {
+      if (this.barrier !== b) return;
+      this.barrier = undefined;
+      if (!this.closed) this.process();
+    };
+    p.then(resume, resume);
+    setImmediate(resume);
+  }
+
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.closed) {
+        if (this.inputBlocked()) {
+          if (!this.inputPaused) {
+            this.inputPaused = true;
+            this.socket.pause();
+          }
+          return;
+        }
+        let m: Message | OversizeMessage | undefined;
+        try {
+          m = this.reader.next();
+        } catch (e) {
+          if (e instanceof MisalignedError) {
+            this.fatal(e.header, NO_CID, ECA.INTERNAL, 'Missaligned protocol rejected');
+            return;
+          }
+          throw e;
+        }
+        if (!m) break;
+        if (isOversize(m)) {
+          this.error(m, NO_CID, ECA.TOLARGE, `CAS: request of ${m.payloadSize} bytes exceeds the server's limit`);
+          continue;
+        }
+        this.dispatch(m);
+      }
+      if (this.inputPaused && !this.closed) {
+        this.inputPaused = false;
+        this.socket.resume();
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private dispatch(m: Message): void {
+    switch (m.command) {
+      case Command.VERSION:
+        return this.onVersion(m);
+      case Command.EVENT_ADD:
+        return this.onEventAdd(m);
+      case Command.EVENT_CANCEL:
+        return this.onEventCancel(m);
+      case Command.READ:
+        return this.onRead(m, false);
+      case Command.READ_NOTIFY:
+        return this.onRead(m, true);
+      case Command.WRITE:
+        return this.onWrite(m, false);
+      case Command.WRITE_NOTIFY:
+        return this.onWrite(m, true);
+      case Command.SEARCH:
+        return this.onSearch(m);
+      case Command.EVENTS_OFF:
+        this.eventsOff = true;
+        return;
+      case Command.EVENTS_ON:
+        this.eventsOff = false;
+        this.flushPending();
+        return;
+      case Command.READ_SYNC:
+        this.send(headerOnly(m.command, m.dataType, m.dataCount, m.parameter1, m.parameter2));
+        return;
+      case Command.ECHO:
+        this.send(headerOnly(m.command, m.dataType, m.dataCount, m.parameter1, m.parameter2));
+        return;
+      case Command.CLEAR_CHANNEL:
+        return this.onClear(m);
+      case Command.CREATE_CHAN:
+        return this.onCreate(m);
+      case Command.CLIENT_NAME:
+      case Command.HOST_NAME:
+        return this.onName(m);
+      default:
+        this.fatal(m, NO_CID, ECA.INTERNAL, 'invalid (damaged?) request code from TCP');
+    }
+  }
+
+  private onVersion(m: Message): void {
+    if (m.dataType > 99) {
+      this.closeAfterFlush();
+      return;
+    }
+    this.priority = m.dataType;
+    if (m.dataCount !== 0) this.clientMinor = m.dataCount;
+  }
+
+  private onName(m: Message): void {
+    const isUser = m.command === Command.CLIENT_NAME;
+    const name = nameFromPayload(m.payload);
+    if (name.length > MAX_NAME) {
+      this.fatal(m, NO_CID, ECA.INTERNAL, `CAS: ${isUser ? 'user' : 'host'} name too long`);
+      return;
+    }
+    if (this.channels.size > 0) {
+      this.error(
+        m,
+        NO_CID,
+        ECA.INTERNAL,
+        `attempts to use protocol to set ${isUser ? 'user' : 'host'} name after creating first channel ignored by server`,
+      );
+      return;
+    }
+    if (isUser) this.identity.user = name;
+    else this.identity.host = name;
+  }
+
+  private onSearch(m: Message): void {
+    const name = nameFromPayload(m.payload);
+    if (name.length > 1 && this.ctx.provider.has(name)) {
+      this.send(headerOnly(Command.SEARCH, this.ctx.tcpPort, 0, NO_CID, m.parameter1));
+    } else if (m.dataType === 10) {
+      this.send(headerOnly(Command.NOT_FOUND, m.dataType, m.dataCount, m.parameter1, m.parameter1));
+    }
+  }
+
+  private onCreate(m: Message): void {
+    const cid = m.parameter1;
+    if (m.parameter2 !== 0) this.clientMinor = m.parameter2;
+    const name = nameFromPayload(m.payload);
+    let ch: ServedChannel | undefined;
+    try {
+      ch = name.length > 0 ? this.ctx.provider.channel(name) : undefined;
+    } catch {
+      ch = undefined;
+    }
+    if (!ch) {
+      this.send(headerOnly(Command.CREATE_CH_FAIL, 0, 0, cid, 0));
+      return;
+    }
+    this.ctx.acquire(ch);
+    const sid = this.ctx.allocSid();
+    const entry: ChannelEntry = {
+      sid,
+      cid,
+      ch,
+      rights: this.ctx.rightsFor(ch, this.identity),
+      subs: new Map(),
+      puts: [],
+      putActive: false,
+      cleared: false,
+    };
+    this.channels.set(sid, entry);
+    if (ch.onAccessRightsChange) entry.unRights = ch.onAccessRightsChange(() => this.checkRights(entry));
+    let count = ch.elementCount;
+    if (this.clientMinor < 9 && count >= 0xffff) count = 0xfffe;
+    this.send(headerOnly(Command.ACCESS_RIGHTS, 0, 0, cid, entry.rights));
+    this.send(headerOnly(Command.CREATE_CHAN, ch.nativeType, count, cid, sid));
+  }
+
+  private checkRights(e: ChannelEntry): void {
+    if (this.closed || e.cleared) return;
+    const r = this.ctx.rightsFor(e.ch, this.identity);
+    if (r === e.rights) return;
+    e.rights = r;
+    this.send(headerOnly(Command.ACCESS_RIGHTS, 0, 0, e.cid, r));
+    if (e.subs.size) {
+      const snap = e.ch.snapshot();
+      for (const sub of e.subs.values()) this.update(sub, snap);
+    }
+  }
+
+  /** Look up a sid; unknown -> ERROR "Bad Resource ID" and close (returns undefined). */
+  private entryFor(m: Message): ChannelEntry | undefined {
+    const e = this.channels.get(m.parameter1);
+    if (!e) this.fatal(m, NO_CID, ECA.INTERNAL, 'Bad Resource ID');
+    return e;
+  }
+
+  private onClear(m: Message): void {
+    const e = this.entryFor(m);
+    if (!e) return;
+    this.channels.delete(e.sid);
+    this.dropEntry(e);
+    this.send(headerOnly(Command.CLEAR_CHANNEL, m.dataType, m.dataCount, m.parameter1, m.parameter2));
+  }
+
+  private dropEntry(e: ChannelEntry): void {
+    if (e.cleared) return;
+    e.cleared = true;
+    for (const sub of e.subs.values()) this.pendingSubs.delete(sub);
+    e.subs.clear();
+    e.unsubscribe?.();
+    e.unsubscribe = undefined;
+    e.unRights?.();
+    this.queuedPuts -= e.puts.length;
+    e.puts.length = 0;
+    this.ctx.release(e.ch);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads and subscriptions
+
+  /** Whether a reply of this type/count can be sent; otherwise sends the ERROR and returns false. */
+  private replyFits(m: Message, e: ChannelEntry, dbrType: number, count: number): boolean {
+    const size = dataReplySize(dbrType, count);
+    if (count > e.ch.elementCount && size > this.ctx.maxPayload) {
+      this.error(m, e.cid, ECA.TOLARGE, recordName(e.ch.name));
+      return false;
+    }
+    if (this.clientMinor < 9 && needsExtendedHeader(size, count)) {
+      this.error(m, e.cid, ECA['16KARRAYCLIENT'], recordName(e.ch.name));
+      return false;
+    }
+    return true;
+  }
+
+  private onRead(m: Message, notify: boolean): void {
+    const e = this.entryFor(m);
+    if (!e) return;
+    const type = m.dataType;
+    if (!isValidDbrType(type)) {
+      if (notify) this.closeAfterFlush();
+      else this.fatal(m, e.cid, ECA.BADTYPE, recordName(e.ch.name));
+      return;
+    }
+    const snap = e.ch.snapshot();
+    const count = replyCount(m.dataCount, snap);
+    if (!this.replyFits(m, e, type, count)) return;
+    const ioid = m.parameter2;
+    if (!(e.rights & ACCESS_READ)) {
+      if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, ECA.NORDACCESS, ioid, undefined));
+      else this.error(m, e.cid, ECA.NORDACCESS, recordName(e.ch.name));
+      return;
+    }
+    let data;
+    try {
+      data = readData(e.ch, snap, type, count);
+    } catch (err) {
+      const eca = ecaOf(err, ECA.GETFAIL);
+      if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, eca, ioid, undefined));
+      else this.error(m, e.cid, eca, recordName(e.ch.name));
+      return;
+    }
+    if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, ECA.NORMAL, ioid, data));
+    else this.send(dataReply(Command.READ, type, count, e.cid, ioid, data, { shortString: true }));
+  }
+
+  private onEventAdd(m: Message): void {
+    const e = this.entryFor(m);
+    if (!e) return;
+    const type = m.dataType;
+    if (!isValidDbrType(type)) {
+      this.closeAfterFlush();
+      return;
+    }
+    if (m.payload.length < 14) {
+      this.fatal(m, e.cid, ECA.INTERNAL, 'CAS: event add request without its mask');
+      return;
+    }
+    const mask = m.payload.readUInt16BE(12);
+    const snap = e.ch.snapshot();
+    if (!this.replyFits(m, e, type, replyCount(m.dataCount, snap))) return;
+    const old = e.subs.get(m.parameter2);
+    if (old) this.pendingSubs.delete(old);
+    const sub: Subscription = { subid: m.parameter2, entry: e, dbrType: type, count: m.dataCount, mask };
+    e.subs.set(sub.subid, sub);
+    if (!e.unsubscribe) e.unsubscribe = e.ch.subscribe((fired) => this.onEvent(e, fired));
+    this.update(sub, snap);
+  }
+
+  private onEvent(e: ChannelEntry, fired: number): void {
+    if (this.closed || e.cleared) return;
+    let snap: ChannelSnapshot | undefined;
+    for (const sub of e.subs.values()) {
+      if ((sub.mask & fired) === 0) continue;
+      snap ??= e.ch.snapshot();
+      this.update(sub, snap);
+    }
+  }
+
+  /** Send (or coalesce) one monitor update of a subscription from a snapshot. */
+  private update(sub: Subscription, snap: ChannelSnapshot): void {
+    const e = sub.entry;
+    const count = replyCount(sub.count, snap);
+    let buf: Buffer;
+    if (!(e.rights & ACCESS_READ)) {
+      buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ECA.NORDACCESS, sub.subid, undefined);
+    } else {
+      try {
+        const data = readData(e.ch, snap, sub.dbrType, count);
+        buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ECA.NORMAL, sub.subid, data);
+      } catch (err) {
+        buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ecaOf(err, ECA.GETFAIL), sub.subid, undefined);
+      }
+    }
+    this.deliver(sub, buf);
+  }
+
+  private onEventCancel(m: Message): void {
+    const e = this.entryFor(m);
+    if (!e) return;
+    const sub = e.subs.get(m.parameter2);
+    if (!sub) {
+      this.fatal(m, e.cid, ECA.BADMONID, recordName(e.ch.name));
+      return;
+    }
+    e.subs.delete(sub.subid);
+    this.pendingSubs.delete(sub);
+    if (e.subs.size === 0 && e.unsubscribe) {
+      e.unsubscribe();
+      e.unsubscribe = undefined;
+    }
+    this.send(headerOnly(Command.EVENT_ADD, sub.dbrType, sub.count, e.sid, sub.subid));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writes
+
+  private onWrite(m: Message, notify: boolean): void {
+    const e = this.entryFor(m);
+    if (!e) return;
+    const type = m.dataType;
+    const name = recordName(e.ch.name);
+    if (!isValidDbrType(type)) {
+      if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, ECA.BADTYPE, m.parameter2));
+      else this.error(m, e.cid, ECA.BADTYPE, name);
+      this.closeAfterFlush();
+      return;
+    }
+    const fail = (eca: number): void => {
+      if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, eca, m.parameter2));
+      else this.error(m, e.cid, eca, name);
+    };
+    if (!(e.rights & ACCESS_WRITE)) return fail(ECA.NOWTACCESS);
+    if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS) return fail(ECA.BADTYPE);
+    let value: NativeArray;
+    try {
+      value = decodeDbr(type, m.dataCount, m.payload).value;
+    } catch {
+      return fail(ECA.BADCOUNT);
+    }
+    // The request header outlives this call only through its fields; the payload is not kept.
+    const req: Message = { ...m, payload: EMPTY };
+    e.puts.push({ notify, req, value });
+    this.queuedPuts++;
+    this.runPuts(e);
+  }
+
+  private runPuts(e: ChannelEntry): void {
+    while (!e.putActive && e.puts.length > 0 && !e.cleared && !this.closed) {
+      const job = e.puts.shift() as PutJob;
+      this.queuedPuts--;
+      let p: Promise<void>;
+      try {
+        p = Promise.resolve(e.ch.write(job.value, job.req.dataType, this.identity));
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      const req = job.req;
+      if (job.notify) {
+        e.putActive = true;
+        p.then(
+          () => this.putDone(e, req, ECA.NORMAL),
+          (err: unknown) => this.putDone(e, req, ecaOf(err, ECA.PUTFAIL)),
+        );
+      } else {
+        p.catch((err: unknown) => {
+          if (!this.closed && !e.cleared) this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
+        });
+      }
+      this.setBarrier(p);
+    }
+    if (!this.closed && this.inputPaused && !this.barrier) this.process();
+  }
+
+  private putDone(e: ChannelEntry, req: Message, eca: number): void {
+    e.putActive = false;
+    if (this.closed || e.cleared) return;
+    this.send(headerOnly(Command.WRITE_NOTIFY, req.dataType, req.dataCount, eca, req.parameter2));
+    this.runPuts(e);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The minor version this server speaks. */
+export const SERVER_MINOR = CA_MINOR_VERSION;

@@ -1,0 +1,144 @@
+/**
+ * TCP reassembly for the server side of a circuit. Like `MessageReader` (protocol/header.ts) it
+ * appends into one growing buffer (amortised doubling, O(n) for a 16 MB message), but it is
+ * pull-based so that a circuit can stop in the middle of a batch when its output backs up (and
+ * resume later without copying), and it can skip a message whose payload is over the server
+ * limit (RSRV answers ECA_TOLARGE, discards the bytes and keeps the circuit).
+ */
+import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError, decodeMessage } from '../protocol/header.js';
+import type { Header, Message } from '../protocol/header.js';
+
+/** A message whose payload was over the limit: its header only (the payload is being discarded). */
+export interface OversizeMessage extends Header {
+  oversize: true;
+  extended: boolean;
+}
+
+const SHRINK_ABOVE = 1024 * 1024;
+
+export class FrameReader {
+  private buf: Buffer;
+  private start = 0;
+  private end = 0;
+  /** Payload bytes of an oversize message still to be thrown away. */
+  private discard = 0;
+
+  constructor(
+    public maxPayload: number,
+    private readonly initialSize = 16 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Bytes buffered but not yet consumed. */
+  get pending(): number {
+    return this.end - this.start;
+  }
+
+  /** Append received bytes. */
+  push(chunk: Buffer): void {
+    if (this.discard > 0) {
+      const n = Math.min(this.discard, chunk.length);
+      this.discard -= n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    const len = chunk.length;
+    if (this.end + len > this.buf.length) {
+      const live = this.end - this.start;
+      if (live + len <= this.buf.length && this.start > 0) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+      } else {
+        let size = this.buf.length;
+        while (size < live + len) size *= 2;
+        const nb = Buffer.allocUnsafe(size);
+        this.buf.copy(nb, 0, this.start, this.end);
+        this.buf = nb;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += len;
+  }
+
+  /**
+   * The next whole message, an oversize header (its payload is skipped as it arrives), or undefined
+   * when more bytes are needed. The message's payload is a view valid until the next `push`.
+   * Throws MisalignedError for a misaligned payload size (fatal to the circuit).
+   */
+  next(): Message | OversizeMessage | undefined {
+    const avail = this.end - this.start;
+    if (avail < HEADER_SIZE) return this.compact();
+    const b = this.buf;
+    const s = this.start;
+    let payloadSize = b.readUInt16BE(s + 2);
+    let hlen = HEADER_SIZE;
+    let extended = false;
+    let dataCount = b.readUInt16BE(s + 6);
+    if (payloadSize === 0xffff) {
+      if (avail < EXTENDED_HEADER_SIZE) return this.compact();
+      payloadSize = b.readUInt32BE(s + 16);
+      dataCount = b.readUInt32BE(s + 20);
+      hlen = EXTENDED_HEADER_SIZE;
+      extended = true;
+    }
+    if ((payloadSize & 7) !== 0) {
+      throw new MisalignedError({
+        extended,
+        command: b.readUInt16BE(s),
+        payloadSize,
+        dataType: b.readUInt16BE(s + 4),
+        dataCount,
+        parameter1: b.readUInt32BE(s + 8),
+        parameter2: b.readUInt32BE(s + 12),
+      });
+    }
+    if (payloadSize > this.maxPayload) {
+      const h: OversizeMessage = {
+        oversize: true,
+        extended,
+        command: b.readUInt16BE(s),
+        payloadSize,
+        dataType: b.readUInt16BE(s + 4),
+        dataCount,
+        parameter1: b.readUInt32BE(s + 8),
+        parameter2: b.readUInt32BE(s + 12),
+      };
+      const have = avail - hlen;
+      if (have >= payloadSize) {
+        this.start += hlen + payloadSize;
+      } else {
+        this.discard = payloadSize - have;
+        this.start = this.end = 0;
+      }
+      return h;
+    }
+    if (avail < hlen + payloadSize) return this.compact();
+    const r = decodeMessage(b.subarray(0, this.end), s, Number.MAX_SAFE_INTEGER, false);
+    if (!r) return this.compact();
+    this.start = r.next;
+    return r.message;
+  }
+
+  private compact(): undefined {
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      // Give back the memory of a large message once it has been consumed.
+      if (this.buf.length > SHRINK_ABOVE) this.buf = Buffer.allocUnsafe(this.initialSize);
+    }
+    return undefined;
+  }
+}
+
+/** A request whose payload size is not a multiple of 8: fatal to the circuit. */
+export class MisalignedError extends ProtocolError {
+  constructor(readonly header: Header & { extended: boolean }) {
+    super(`misaligned payload size ${header.payloadSize}`);
+    this.name = 'MisalignedError';
+  }
+}
+
+export function isOversize(m: Message | OversizeMessage): m is OversizeMessage {
+  return (m as OversizeMessage).oversize === true;
+}

@@ -1,0 +1,52 @@
+/**
+ * Turn a channel snapshot (native type) into the DbrData of a requested DBR type and count, as RSRV's
+ * read path does: count 0 means the current length, elements beyond the current length are zero,
+ * values are converted to the requested value type with the channel's precision and enum strings.
+ * Failures throw CaStatusError (ECA_GETFAIL / the conversion's code).
+ */
+import { DBR, DbrNative, ECA } from '../protocol/constants.js';
+import { dbrValueType } from '../protocol/dbr.js';
+import { convertValues } from '../protocol/convert.js';
+import type { DbrData, NativeArray } from '../protocol/values.js';
+import { CaStatusError } from './provider.js';
+import type { ChannelSnapshot, ServedChannel } from './provider.js';
+
+/** Element count a read of `requested` elements answers with (0 = current length). */
+export function replyCount(requested: number, snap: ChannelSnapshot): number {
+  return requested === 0 ? snap.count : requested;
+}
+
+function head(value: NativeArray, n: number): NativeArray {
+  if (value.length <= n) return value;
+  return Array.isArray(value) ? value.slice(0, n) : value.subarray(0, n);
+}
+
+/**
+ * DbrData for `dbrType` with `count` elements (already resolved from 0). The value may be shorter
+ * than `count`: the encoder zero-fills the rest.
+ */
+export function readData(channel: ServedChannel, snap: ChannelSnapshot, dbrType: number, count: number): DbrData {
+  if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) {
+    throw new CaStatusError(ECA.GETFAIL, 'write-only DBR type');
+  }
+  if (dbrType === DBR.CLASS_NAME) return { value: [channel.className] };
+  const native = channel.nativeType;
+  const vt = dbrValueType(dbrType);
+  const valid = Math.min(count, snap.count, snap.value.length);
+  let value = head(snap.value, valid);
+  if (vt !== native) {
+    try {
+      value = convertValues(value, native, vt, {
+        precision: snap.precision,
+        enumStrs: snap.enumStrs,
+      });
+    } catch (e) {
+      throw new CaStatusError(ECA.GETFAIL, (e as Error).message);
+    }
+  }
+  if (native !== DbrNative.ENUM && snap.enumStrs !== undefined) {
+    // GR/CTRL_ENUM of a non-enum channel: no states.
+    return { ...snap, value, enumStrs: undefined };
+  }
+  return { ...snap, value };
+}

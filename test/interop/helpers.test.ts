@@ -1,0 +1,186 @@
+// Tests of the test infrastructure itself: free ports, the CA env block, the IOC child-process
+// wrapper (with stand-in processes) and the pyepics runner.
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { describe, test } from 'node:test';
+import { IocStartError, iocArgs, startIoc } from '../helpers/ioc-process.js';
+import { killAllPython, locatePeers, peersSkipReason, runPyepics, runPyepicsJson } from '../helpers/peers.js';
+import { caEnv, childEnv, freePort, portFree } from '../helpers/ports.js';
+
+describe('ports', () => {
+  test('freePort returns distinct ports whose pair (P, P+1) is free for TCP and UDP', async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    assert.equal(new Set(ports).size, ports.length);
+    for (const p of ports) {
+      assert.ok(p >= 1024 && p < 32768, `port ${p} below the ephemeral range`);
+      assert.equal(await portFree(p), true);
+      assert.equal(await portFree(p + 1), true);
+    }
+  });
+
+  test('portFree sees a TCP listener and a UDP socket', async () => {
+    const p = await freePort();
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(p, '127.0.0.1', resolve));
+    assert.equal(await portFree(p), false, 'TCP port taken');
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(p + 1, '127.0.0.1', resolve));
+    assert.equal(await portFree(p + 1), false, 'UDP port taken');
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+    assert.equal(await portFree(p), true);
+  });
+
+  test('caEnv keeps everything on loopback with a private repeater port', () => {
+    const env = caEnv(25000);
+    assert.deepEqual(env, {
+      EPICS_CA_SERVER_PORT: '25000',
+      EPICS_CAS_SERVER_PORT: '25000',
+      EPICS_CA_REPEATER_PORT: '25001',
+      EPICS_CAS_BEACON_PORT: '25001',
+      EPICS_CA_ADDR_LIST: '127.0.0.1',
+      EPICS_CA_AUTO_ADDR_LIST: 'NO',
+      EPICS_CAS_INTF_ADDR_LIST: '127.0.0.1',
+      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
+      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
+    });
+    assert.equal(caEnv(25000, 26000).EPICS_CA_REPEATER_PORT, '26000');
+    assert.throws(() => caEnv(0), RangeError);
+    assert.throws(() => caEnv(70000), RangeError);
+    assert.throws(() => caEnv(1.5), RangeError);
+  });
+
+  test('childEnv drops inherited EPICS_* variables and applies overrides', () => {
+    const saved = process.env.EPICS_CA_ADDR_LIST;
+    process.env.EPICS_CA_ADDR_LIST = '10.0.0.255';
+    try {
+      const env = childEnv({ EPICS_CA_SERVER_PORT: '25000', PATH: undefined });
+      assert.equal(env.EPICS_CA_ADDR_LIST, undefined);
+      assert.equal(env.EPICS_CA_SERVER_PORT, '25000');
+      assert.equal(env.PATH, undefined);
+    } finally {
+      if (saved === undefined) delete process.env.EPICS_CA_ADDR_LIST;
+      else process.env.EPICS_CA_ADDR_LIST = saved;
+    }
+  });
+});
+
+describe('ioc-process', () => {
+  test('iocArgs builds softIoc-style arguments', () => {
+    assert.deepEqual(iocArgs({ macros: 'P=X:', acf: 'a.acf', db: ['a.db', 'b.db'], args: ['-S'] }), [
+      '-m',
+      'P=X:',
+      '-a',
+      'a.acf',
+      '-d',
+      'a.db',
+      '-d',
+      'b.db',
+      '-S',
+    ]);
+    assert.deepEqual(iocArgs({ db: 'x.db' }), ['-d', 'x.db']);
+  });
+
+  test('startIoc waits for the ready line, passes the CA env and stops the process', async () => {
+    // A stand-in IOC: prints its env and the ready line after 200 ms, then idles.
+    const script = `
+      setTimeout(() => {
+        console.log('port=' + process.env.EPICS_CA_SERVER_PORT + ' addr=' + process.env.EPICS_CA_ADDR_LIST);
+        console.log('args=' + process.argv.slice(1).join(','));
+        console.log('iocRun: All initialization complete');
+      }, 200);
+      setInterval(() => {}, 1000);
+    `;
+    const ioc = await startIoc({ command: [process.execPath, '-e', script, '--'], db: 'x.db', timeout: 10 });
+    try {
+      assert.match(ioc.output(), new RegExp(`port=${ioc.port} addr=127\\.0\\.0\\.1`));
+      assert.match(ioc.output(), /args=-d,x\.db/);
+      assert.equal(ioc.env.EPICS_CA_SERVER_PORT, String(ioc.port));
+      assert.equal(ioc.repeaterPort, ioc.port + 1);
+    } finally {
+      const info = await ioc.stop();
+      assert.equal(info.signal, 'SIGTERM');
+    }
+    // stop is idempotent
+    await ioc.stop();
+  });
+
+  test('startIoc escalates to SIGKILL when SIGTERM is ignored', async () => {
+    const script = `
+      process.on('SIGTERM', () => {});
+      console.log('iocRun: All initialization complete');
+      setInterval(() => {}, 1000);
+    `;
+    const ioc = await startIoc({ command: [process.execPath, '-e', script], timeout: 10 });
+    const t0 = Date.now();
+    const info = await ioc.stop(0.3);
+    assert.equal(info.signal, 'SIGKILL');
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  test('startIoc rejects with IocStartError (with the output) when the IOC exits early', async () => {
+    const script = `console.error('dbLoadRecords: no such file'); process.exit(3);`;
+    await assert.rejects(
+      startIoc({ command: [process.execPath, '-e', script], timeout: 10 }),
+      (err: unknown) =>
+        err instanceof IocStartError && /code 3/.test(err.message) && /no such file/.test(err.output),
+    );
+  });
+
+  test('startIoc rejects with IocStartError on timeout and kills the process', async () => {
+    const script = `console.log('Starting iocInit'); setInterval(() => {}, 1000);`;
+    await assert.rejects(
+      startIoc({ command: [process.execPath, '-e', script], timeout: 0.5 }),
+      (err: unknown) => err instanceof IocStartError && /within 0\.5 s/.test(err.message),
+    );
+  });
+});
+
+describe('peers', () => {
+  test('locatePeers names what is missing or finds all three', () => {
+    const { peers, reason } = locatePeers();
+    if (peers) {
+      assert.match(peers.libca, /libca\.so\.4/);
+      assert.equal(peers.python, '/usr/bin/python3');
+    } else {
+      assert.match(reason ?? '', /install-peers\.sh/);
+    }
+  });
+
+  const skip = peersSkipReason();
+
+  test('runPyepics runs Debian python with pyepics over libca and returns JSON', { skip }, async () => {
+    const r = await runPyepicsJson<{
+      libca: string;
+      version: string;
+      exe: string;
+      addr: string;
+      nan: unknown;
+    }>(
+      `
+from common import *
+import os
+emit(dict(libca=ca.find_libca(), version=epics.__version__, exe=sys.executable,
+          addr=os.environ.get('EPICS_CA_ADDR_LIST'), nan=float('nan')))
+`,
+      { EPICS_CA_ADDR_LIST: '127.0.0.1' },
+    );
+    assert.match(r.libca, /libca\.so\.4/);
+    assert.match(r.version, /^3\./);
+    assert.equal(r.exe, '/usr/bin/python3');
+    assert.equal(r.addr, '127.0.0.1');
+    assert.equal(r.nan, 'NaN');
+  });
+
+  test('runPyepics reports exit code, stderr and timeouts', { skip }, async () => {
+    const r = await runPyepics('import sys; sys.stderr.write("boom\\n"); sys.exit(4)');
+    assert.equal(r.code, 4);
+    assert.equal(r.stderr, 'boom\n');
+    const slow = await runPyepics('import time; time.sleep(30)', {}, { timeout: 0.5 });
+    assert.equal(slow.timedOut, true);
+    assert.equal(slow.signal, 'SIGKILL');
+    assert.ok(slow.seconds < 5);
+    killAllPython();
+  });
+});
