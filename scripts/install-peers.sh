@@ -72,9 +72,6 @@ fi
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
   give_up "apt-get/dpkg not found: cannot install $LIBCA_PKG, $NUMPY_PKG, $PYEPICS_PKG"
 fi
-if [ "$(id -u)" != "0" ]; then
-  give_up "not root: cannot apt-get install $LIBCA_PKG $NUMPY_PKG (run this script as root)"
-fi
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -84,18 +81,22 @@ has_candidate() {
   [ -n "$cand" ] && [ "$cand" != "(none)" ]
 }
 
-if ! has_candidate "$LIBCA_PKG" || ! has_candidate "$PYEPICS_PKG" || ! has_candidate "$NUMPY_PKG"; then
-  say "apt-get update"
-  apt-get update -qq || give_up "apt-get update failed"
-fi
-
 need=()
 libca_path >/dev/null || need+=("$LIBCA_PKG")
 numpy_ok || need+=("$NUMPY_PKG")
 if [ ! -x "$PYTHON" ]; then
   need+=(python3)
 fi
+
 if [ "${#need[@]}" -gt 0 ]; then
+  # Installing system packages needs root; unpacking pyepics below does not.
+  if [ "$(id -u)" != "0" ]; then
+    give_up "not root: cannot apt-get install ${need[*]} (run this script as root)"
+  fi
+  if ! has_candidate "$LIBCA_PKG" || ! has_candidate "$PYEPICS_PKG" || ! has_candidate "$NUMPY_PKG"; then
+    say "apt-get update"
+    apt-get update -qq || give_up "apt-get update failed"
+  fi
   say "apt-get install ${need[*]}"
   if ! apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
     # A stale package list is the usual cause: refresh once and retry.
@@ -103,6 +104,12 @@ if [ "${#need[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
       give_up "apt-get install ${need[*]} failed"
   fi
+elif ! pyepics_ok && ! has_candidate "$PYEPICS_PKG"; then
+  if [ "$(id -u)" != "0" ]; then
+    give_up "not root: the package list does not know $PYEPICS_PKG (run this script as root)"
+  fi
+  say "apt-get update"
+  apt-get update -qq || give_up "apt-get update failed"
 fi
 
 if ! pyepics_ok; then
@@ -110,12 +117,12 @@ if ! pyepics_ok; then
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
   if ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$PYEPICS_PKG" >/dev/null); then
-    apt-get update -qq || true
+    [ "$(id -u)" = "0" ] && apt-get update -qq || true
     (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$PYEPICS_PKG" >/dev/null) || give_up "apt-get download $PYEPICS_PKG failed"
   fi
   mkdir -p "$PEERS"
   rm -rf "$PYEPICS_DIR.tmp"
-  dpkg -x "$tmp"/"$PYEPICS_PKG"_*.deb "$PYEPICS_DIR.tmp"
+  dpkg -x "$tmp"/"$PYEPICS_PKG"_*.deb "$PYEPICS_DIR.tmp" || give_up "dpkg -x of $PYEPICS_PKG failed"
   rm -rf "$PYEPICS_DIR"
   mv "$PYEPICS_DIR.tmp" "$PYEPICS_DIR"
 fi

@@ -96,7 +96,12 @@ export function parseDbrTypeArg(arg: string): number {
 
 /** Run caget with `args` (without the program name); resolves the exit status. */
 export async function cagetMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = { timeout: timeoutFromEnv(io), priority: 0, fmt: defaultToolFormat(), floatAsString: false };
+  const st: CommonSettings = {
+    timeout: timeoutFromEnv(io),
+    priority: 0,
+    fmt: defaultToolFormat(),
+    floatAsString: false,
+  };
   let format: OutputT = 'plain';
   let callback = false;
   let count = 0;
@@ -248,7 +253,9 @@ async function caget(
     if (r.status === ECA.TIMEOUT) {
       timedOut = true;
       // a plain ca_array_get leaves the zero-filled buffer; a callback get has no data
-      p.res = callback ? { status: ECA.NORMAL } : { status: ECA.NORMAL, reply: zeroReply(p.dbrType, p.nElems) };
+      p.res = callback
+        ? { status: ECA.NORMAL }
+        : { status: ECA.NORMAL, reply: zeroReply(p.dbrType, p.nElems) };
     } else {
       p.res = r;
       if (callback && r.reply) p.nElems = r.reply.count;

@@ -31,7 +31,12 @@ export function cainfoUsage(): string {
 
 /** Run cainfo with `args` (without the program name); resolves the exit status. */
 export async function cainfoMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = { timeout: timeoutFromEnv(io), priority: 0, fmt: defaultToolFormat(), floatAsString: false };
+  const st: CommonSettings = {
+    timeout: timeoutFromEnv(io),
+    priority: 0,
+    fmt: defaultToolFormat(),
+    floatAsString: false,
+  };
   let statLevel = 0;
   const { options, operands } = getopt(args, ':nhVw:s:p:', { permute: true });
   for (const { opt, arg = '', optopt = '' } of options) {

@@ -39,7 +39,7 @@ export function camonitorUsage(): string {
     `  -w <sec>: Wait time, specifies CA timeout, default is ${formatFixed(DEFAULT_TIMEOUT, 6)} second(s)\n` +
     '  -m <msk>: Specify CA event mask to use.  <msk> is any combination of\n' +
     "            'v' (value), 'a' (alarm), 'l' (log/archive), 'p' (property).\n" +
-    '            Default event mask is \'va\'\n' +
+    "            Default event mask is 'va'\n" +
     `  -p <prio>: CA priority (0-${CA_PRIORITY_MAX}, default 0=lowest)\n` +
     'Timestamps:\n' +
     '  Default:  Print absolute timestamps (as reported by CA server)\n' +
@@ -104,7 +104,12 @@ interface MonPv extends WideChannelState {
 
 /** Run camonitor with `args` (without the program name); resolves the exit status when aborted. */
 export async function camonitorMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = { timeout: timeoutFromEnv(io), priority: 0, fmt: defaultToolFormat(), floatAsString: false };
+  const st: CommonSettings = {
+    timeout: timeoutFromEnv(io),
+    priority: 0,
+    fmt: defaultToolFormat(),
+    floatAsString: false,
+  };
   let reqElems = 0;
   let mask = DBE.VALUE | DBE.ALARM;
   let timeOpts: TimeOptions = defaultTimeOptions();

@@ -18,7 +18,16 @@ import {
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import { ERROR_WORD, StampTracker, VERSION_TEXT, defaultToolFormat, formatFixed, plainLine, unescapeToBytes, wideLine } from './format.js';
+import {
+  ERROR_WORD,
+  StampTracker,
+  VERSION_TEXT,
+  defaultToolFormat,
+  formatFixed,
+  plainLine,
+  unescapeToBytes,
+  wideLine,
+} from './format.js';
 import { getopt, scanInt, strtod } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all';
@@ -66,7 +75,12 @@ export function epicsStringFromArg(arg: string): string {
 
 /** Run caput with `args` (without the program name); resolves the exit status. */
 export async function caputMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = { timeout: timeoutFromEnv(io), priority: 0, fmt: defaultToolFormat(), floatAsString: false };
+  const st: CommonSettings = {
+    timeout: timeoutFromEnv(io),
+    priority: 0,
+    fmt: defaultToolFormat(),
+    floatAsString: false,
+  };
   let format: OutputT = 'plain';
   let callback = false;
   let isArray = false;
@@ -141,7 +155,14 @@ export async function caputMain(args: readonly string[], io: ToolIO): Promise<nu
   try {
     const chans = await connectPvs(backend, [operands[0]], st, io);
     if (!chans) return 1;
-    return await caput(backend, chans[0], operands.slice(1), { format, callback, isArray, enumAsString }, st, io);
+    return await caput(
+      backend,
+      chans[0],
+      operands.slice(1),
+      { format, callback, isArray, enumAsString },
+      st,
+      io,
+    );
   } finally {
     await backend.close();
   }
@@ -271,7 +292,15 @@ async function readAndPrint(
   }
   if (format === 'all') {
     io.stdout(
-      wideLine({ name: ch.name, onceConnected: true, nElems: reqElems }, status, reply, 0, st.fmt, new StampTracker(), backend.now()),
+      wideLine(
+        { name: ch.name, onceConnected: true, nElems: reqElems },
+        status,
+        reply,
+        0,
+        st.fmt,
+        new StampTracker(),
+        backend.now(),
+      ),
     );
   } else {
     io.stdout(plainLine(ch.name, status, reply, reqElems, 0, st.fmt, format === 'terse', reqElems));

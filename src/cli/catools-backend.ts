@@ -65,7 +65,11 @@ export interface ToolBackend {
    */
   connect(names: readonly string[], timeout: number, priority: number): Promise<ToolChannel[]>;
   /** Create channels without waiting; `onConnection` runs on every connect / disconnect. */
-  create(names: readonly string[], priority: number, onConnection: (ch: ToolChannel, up: boolean) => void): ToolChannel[];
+  create(
+    names: readonly string[],
+    priority: number,
+    onConnection: (ch: ToolChannel, up: boolean) => void,
+  ): ToolChannel[];
   /** ca_array_get: read `count` elements (0 = current length) of `dbrType`, waiting up to `timeout` s. */
   get(ch: ToolChannel, dbrType: number, count: number, timeout: number): Promise<ToolGetResult>;
   put(ch: ToolChannel, dbrType: number, value: NativeArray, opts: ToolPutOptions): Promise<ToolPutResult>;

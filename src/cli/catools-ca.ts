@@ -75,15 +75,33 @@ export class CaToolBackend implements ToolBackend {
   private lastDisconnectNotice = new Map<string, number>();
   private closing = false;
 
-  constructor(env: Readonly<Record<string, string | undefined>>, stderr: (s: string) => void) {
+  /**
+   * `repeater`: register with (and if needed start) a CA repeater. Long-running tools (camonitor) want
+   * beacons for quick reconnects; one-shot tools are done before a repeater would matter.
+   */
+  constructor(
+    env: Readonly<Record<string, string | undefined>>,
+    stderr: (s: string) => void,
+    opts: { repeater?: boolean } = {},
+  ) {
     this.exceptionCb = (e) => stderr(exceptionBlock(e));
-    this.ctx = new Context({ env: env as NodeJS.ProcessEnv, onException: (e) => this.onCaException(e) });
+    this.ctx = new Context({
+      env: env as NodeJS.ProcessEnv,
+      repeater: opts.repeater ?? true,
+      onException: (e) => this.onCaException(e),
+    });
   }
 
   private onCaException(e: CaException): void {
     let context = e.context;
     let source = '../cac.cpp line 1238';
-    if (e.pvname !== undefined && /^put to /.test(e.context)) {
+    if (e.eca === ECA.DBLCHNL) {
+      source = '../cac.cpp line 1321';
+    } else if (e.eca === ECA.NOSEARCHADDR) {
+      source = '../udpiiu.cpp line 402';
+    } else if (e.context.startsWith('op=')) {
+      source = '../oldChannelNotify.cpp line 159';
+    } else if (e.pvname !== undefined && /^put to /.test(e.context)) {
       const p = this.lastPlainPut.get(e.pvname);
       context = `op=1, channel=${e.pvname}, type=${dbrTypeToText(p?.dbrType ?? 0)}, count=${p?.count ?? 1}, ctx="${e.pvname}"`;
       source = '../oldChannelNotify.cpp line 159';
@@ -105,7 +123,11 @@ export class CaToolBackend implements ToolBackend {
     return chans;
   }
 
-  create(names: readonly string[], priority: number, onConnection: (ch: ToolChannel, up: boolean) => void): ToolChannel[] {
+  create(
+    names: readonly string[],
+    priority: number,
+    onConnection: (ch: ToolChannel, up: boolean) => void,
+  ): ToolChannel[] {
     return names.map((n) => {
       const c = this.make(n, priority);
       c.ch?.onConnectionChange((up) => {
@@ -125,7 +147,12 @@ export class CaToolBackend implements ToolBackend {
     const last = this.lastDisconnectNotice.get(host) ?? 0;
     this.lastDisconnectNotice.set(host, now);
     if (now - last < 1000) return;
-    this.exceptionCb({ eca: ECA.DISCONN, context: c.resolvedHost ?? host, source: '../cac.cpp line 1238', time: nowStamp() });
+    this.exceptionCb({
+      eca: ECA.DISCONN,
+      context: c.resolvedHost ?? host,
+      source: '../cac.cpp line 1238',
+      time: nowStamp(),
+    });
   }
 
   /** Reverse-resolve the servers' addresses (cainfo prints "localhost:5064"). */
@@ -161,7 +188,12 @@ export class CaToolBackend implements ToolBackend {
     }
   }
 
-  async put(tc: ToolChannel, dbrType: number, value: NativeArray, opts: ToolPutOptions): Promise<ToolPutResult> {
+  async put(
+    tc: ToolChannel,
+    dbrType: number,
+    value: NativeArray,
+    opts: ToolPutOptions,
+  ): Promise<ToolPutResult> {
     const ch = (tc as CaToolChannel).ch;
     if (!ch || !ch.connected) return { status: ECA.DISCONN };
     if (!ch.writeAccess) return { status: ECA.NOWTACCESS };
@@ -194,7 +226,9 @@ export class CaToolBackend implements ToolBackend {
   ): ToolSubscription {
     const ch = (tc as CaToolChannel).ch;
     if (!ch) return { clear: () => undefined };
-    const sub = ch.subscribe({ dbrType, count, mask }, (d) => cb(ECA.NORMAL, { dbrType: d.dbrType, count: d.count, data: d }));
+    const sub = ch.subscribe({ dbrType, count, mask }, (d) =>
+      cb(ECA.NORMAL, { dbrType: d.dbrType, count: d.count, data: d }),
+    );
     return { clear: () => sub.clear() };
   }
 

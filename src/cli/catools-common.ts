@@ -45,7 +45,9 @@ export interface CommonSettings {
 export function optTimeout(tool: string, arg: string, st: CommonSettings, io: ToolIO): void {
   const v = scanDouble(arg);
   if (v === undefined) {
-    io.stderr(`'${arg}' is not a valid timeout value - ignored, using '${formatFixed(st.timeout, 1)}'. ('${tool} -h' for help.)\n`);
+    io.stderr(
+      `'${arg}' is not a valid timeout value - ignored, using '${formatFixed(st.timeout, 1)}'. ('${tool} -h' for help.)\n`,
+    );
   } else {
     st.timeout = v;
   }
@@ -115,7 +117,9 @@ export async function connectPvs(
   const chans = await backend.connect(names, st.timeout, st.priority);
   const bad = chans.filter((c) => c.createStatus !== undefined);
   for (const c of bad) {
-    io.stderr(`CA error ${ecaMessage(c.createStatus!)} occurred while trying to create channel '${c.name}'.\n`);
+    io.stderr(
+      `CA error ${ecaMessage(c.createStatus!)} occurred while trying to create channel '${c.name}'.\n`,
+    );
   }
   if (bad.length) return undefined;
   if (chans.some((c) => c.state !== 'connected')) {
@@ -158,7 +162,9 @@ export function exceptionBlock(e: ToolException): string {
 
 /** A zero-filled reply (what a C tool prints from its calloc'd buffer when a plain read timed out). */
 export function zeroReply(dbrType: number, count: number): DbrReply {
-  const vt = (dbrType === 37 || dbrType === 38 ? 0 : dbrType === 35 || dbrType === 36 ? 3 : dbrType % 7) as NativeType;
+  const vt = (
+    dbrType === 37 || dbrType === 38 ? 0 : dbrType === 35 || dbrType === 36 ? 3 : dbrType % 7
+  ) as NativeType;
   const data: DbrReply['data'] = { value: allocNative(vt, count), status: 0, severity: 0 };
   if (dbrType >= 14 && dbrType <= 20) data.stamp = { secPastEpoch: 0, nsec: 0 };
   if (dbrType >= 21 && dbrType <= 34 && vt === 3) data.enumStrs = [];

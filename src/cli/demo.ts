@@ -5,6 +5,9 @@
  */
 import { CaServer } from '../server/server.js';
 import { RecordDatabase } from '../ioc/database.js';
+import { mcaRecordType } from '../ioc/records/mca.js';
+import { motorRecordType } from '../ioc/records/motor.js';
+import { scalerRecordType } from '../ioc/records/scaler.js';
 import { demoDatabase, demoInitialValues, type DemoOptions } from '../ioc/demo/index.js';
 import { getopt } from './getopt.js';
 
@@ -35,6 +38,10 @@ export interface DemoIoc {
 /** Build, initialise and serve the demo database. */
 export async function startDemoIoc(opts: DemoIocOptions = {}): Promise<DemoIoc> {
   const db = new RecordDatabase();
+  // the simulated device records, in case the default record set does not include them
+  for (const t of [motorRecordType, scalerRecordType, mcaRecordType]) {
+    if (!db.recordTypes().includes(t.name)) db.registerRecordType(t);
+  }
   db.loadDatabase(demoDatabase(opts, db.recordTypes()), undefined, { file: '<demo>' });
   db.init();
   await Promise.all(

@@ -39,7 +39,14 @@ export interface ToolFormat {
 }
 
 export function defaultToolFormat(): ToolFormat {
-  return { dbl: { conv: 'g', prec: 6 }, outTypeI: 'dec', outTypeF: 'dec', sep: ' ', enumAsNr: false, charArrAsStr: false };
+  return {
+    dbl: { conv: 'g', prec: 6 },
+    outTypeI: 'dec',
+    outTypeF: 'dec',
+    sep: ' ',
+    enumAsNr: false,
+    charArrAsStr: false,
+  };
 }
 
 /** A DBR reply as a catool sees it: the request type, the element count and the decoded structure. */
@@ -138,7 +145,8 @@ export function unescapeToBytes(s: string): Uint8Array {
         if (e >= 48 && e <= 55) {
           // octal \o, \oo, \ooo
           let u = e - 48;
-          for (let k = 0; k < 2 && i < src.length && src[i] >= 48 && src[i] <= 55; k++) u = (u << 3) | (src[i++] - 48);
+          for (let k = 0; k < 2 && i < src.length && src[i] >= 48 && src[i] <= 55; k++)
+            u = (u << 3) | (src[i++] - 48);
           out[n++] = u & 0xff;
         } else {
           out[n++] = e; // \\, \', \", and unknown escapes: the character itself
@@ -177,9 +185,12 @@ export function formatUnixTime(sec: number, nsec: number): string {
 
 /** The current time as an EPICS time stamp. */
 export function nowStamp(): EpicsTimeStamp {
-  const ms = Date.now();
+  const ms = performance.timeOrigin + performance.now(); // wall clock with sub-millisecond digits
   const sec = Math.floor(ms / 1000);
-  return { secPastEpoch: sec - EPICS_EPOCH_OFFSET, nsec: (ms - sec * 1000) * 1e6 };
+  return {
+    secPastEpoch: sec - EPICS_EPOCH_OFFSET,
+    nsec: Math.min(999999999, Math.round((ms - sec * 1000) * 1e6)),
+  };
 }
 
 function stampDiff(a: EpicsTimeStamp, b: EpicsTimeStamp): number {
@@ -339,7 +350,8 @@ export function nameColumn(name: string, nElems: number, sep: string): string {
  * (-S), or [count sep] values.
  */
 export function plainValue(reply: DbrReply, nElems: number, reqElems: number, f: ToolFormat): string {
-  if (f.charArrAsStr && isCharType(reply.dbrType) && (reqElems || nElems > 1)) return charArrayAsString(reply);
+  if (f.charArrAsStr && isCharType(reply.dbrType) && (reqElems || nElems > 1))
+    return charArrayAsString(reply);
   const head = reqElems || nElems > 1 ? `${nElems}${f.sep}` : '';
   return head + joinValues(reply, nElems, f);
 }
@@ -362,7 +374,13 @@ export function plainLine(
   return head + terseBody(status, reply, nElems, reqElems, f) + '\n';
 }
 
-function terseBody(status: number, reply: DbrReply | undefined, nElems: number, reqElems: number, f: ToolFormat): string {
+function terseBody(
+  status: number,
+  reply: DbrReply | undefined,
+  nElems: number,
+  reqElems: number,
+  f: ToolFormat,
+): string {
   if (status === ECA.DISCONN) return '*** not connected';
   if (status === ECA.NORDACCESS) return '*** no read access';
   if (status !== ECA.NORMAL) return `*** CA error ${ecaMessage(status)}`;
@@ -387,7 +405,9 @@ function limitsBlock(d: DbrData, kind: 'char' | 'int' | 'float', withCtrl: boole
     `\n    Lo warn limit:    ${fmt(d.lowerWarningLimit)}` +
     `\n    Hi warn limit:    ${fmt(d.upperWarningLimit)}` +
     `\n    Hi alarm limit:   ${fmt(d.upperAlarmLimit)}`;
-  if (withCtrl) s += `\n    Lo ctrl limit:    ${fmt(d.lowerCtrlLimit)}` + `\n    Hi ctrl limit:    ${fmt(d.upperCtrlLimit)}`;
+  if (withCtrl)
+    s +=
+      `\n    Lo ctrl limit:    ${fmt(d.lowerCtrlLimit)}` + `\n    Hi ctrl limit:    ${fmt(d.upperCtrlLimit)}`;
   return s;
 }
 
@@ -403,7 +423,8 @@ export function dbr2str(reply: DbrReply): string {
   const enums = (): string => {
     const strs = d.enumStrs ?? [];
     let s = sts + `\n    Enums:            (${String(strs.length).padStart(2)})`;
-    for (let i = 0; i < strs.length; i++) s += `\n                      [${String(i).padStart(2)}] ${strs[i]}`;
+    for (let i = 0; i < strs.length; i++)
+      s += `\n                      [${String(i).padStart(2)}] ${strs[i]}`;
     return s;
   };
   switch (t) {
@@ -427,7 +448,9 @@ export function dbr2str(reply: DbrReply): string {
     case 34:
       return sts + units + prec + limitsBlock(d, 'float', true);
     case 37:
-      return sts + `\n    Ack transient?:   ${d.ackt ? 'YES' : 'NO'}\n    Ack severity:     ${sevrToStr(d.acks)}`;
+      return (
+        sts + `\n    Ack transient?:   ${d.ackt ? 'YES' : 'NO'}\n    Ack severity:     ${sevrToStr(d.acks)}`
+      );
   }
   return "can't print data type";
 }
@@ -444,14 +467,16 @@ export function dbrBlock(
   let s = `${name}\n`;
   if (status === ECA.DISCONN) return s + '    *** not connected\n';
   if (status === ECA.NORDACCESS) return s + '    *** no read access\n';
-  if (status !== ECA.NORMAL || !reply) return s + `    *** CA error ${ecaMessage(status === ECA.NORMAL ? ECA.TIMEOUT : status)}\n`;
+  if (status !== ECA.NORMAL || !reply)
+    return s + `    *** CA error ${ecaMessage(status === ECA.NORMAL ? ECA.TIMEOUT : status)}\n`;
   s += `    Native data type: ${dbfTypeToText(nativeType)}\n`;
   s += `    Request type:     ${dbrTypeToText(reply.dbrType)}\n`;
   if (reply.dbrType === 38) {
     return s + `    Class Name:       ${(reply.data.value as string[])[0] ?? ''}\n`;
   }
   s += `    Element count:    ${reply.count}\n    Value:            `;
-  if (f.charArrAsStr && isCharType(reply.dbrType) && (reqElems || reply.count > 1)) s += charArrayAsString(reply);
+  if (f.charArrAsStr && isCharType(reply.dbrType) && (reqElems || reply.count > 1))
+    s += charArrayAsString(reply);
   else s += joinValues(reply, reply.count, f);
   s += '\n';
   if (reply.dbrType > 6) s += dbr2str(reply) + '\n';
@@ -535,7 +560,8 @@ export class StampTracker {
     } else {
       const zero = { secPastEpoch: 0, nsec: 0 };
       if (this.opts.server) s += '              ' + formatDouble(stampDiff(server, refS ?? zero), REL_FMT);
-      if (this.opts.client) s += '              (' + formatDouble(stampDiff(client, refC ?? zero), REL_FMT) + ')';
+      if (this.opts.client)
+        s += '              (' + formatDouble(stampDiff(client, refC ?? zero), REL_FMT) + ')';
     }
     if (this.opts.type === 'incrementalByChan') {
       chan.prevC = client;

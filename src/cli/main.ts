@@ -22,6 +22,8 @@ const TOOLS: Record<string, () => Promise<ToolMain>> = {
 const EXTERNAL: Record<string, [string, string]> = {
   ioc: ['./ioc.js', 'iocMain'],
   repeater: ['./repeater.js', 'repeaterMain'],
+  demo: ['./demo.js', 'demoMain'],
+  autosave: ['./autosave.js', 'autosaveMain'],
 };
 
 export function packageVersion(): string {
@@ -43,21 +45,26 @@ export function mainUsage(): string {
     '  camonitor  monitor PVs           (tsepics camonitor -h)\n' +
     'Servers:\n' +
     '  ioc        soft IOC (like softIoc: -d file.db -m macros ...)\n' +
-    '  repeater   CA repeater\n\n' +
+    '  repeater   CA repeater\n' +
+    'Other:\n' +
+    '  demo       a demo IOC and client\n' +
+    '  autosave   save / restore PV values\n\n' +
     '  --help     this text\n' +
     '  --version  the tsepics version\n'
   );
 }
 
 /** Standard process I/O for a catool, with SIGINT/SIGTERM aborting `signal`. */
-function processIO(ac: AbortController): ToolIO {
+function processIO(ac: AbortController, tool: string): ToolIO {
   return {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     env: process.env,
     backend: async () => {
       const { CaToolBackend } = await import('./catools-ca.js');
-      return new CaToolBackend(process.env, (s) => void process.stderr.write(s));
+      return new CaToolBackend(process.env, (s) => void process.stderr.write(s), {
+        repeater: tool === 'camonitor',
+      });
     },
     signal: ac.signal,
   };
@@ -86,7 +93,7 @@ export async function main(argv: readonly string[], invokedAs?: string): Promise
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const code = await run(args, processIO(ac));
+      const code = await run(args, processIO(ac, cmd));
       if (caught) {
         // die by the signal, as the C tools do (a shell then reports 128 + signal number)
         process.removeListener('SIGINT', onSignal);
@@ -107,14 +114,18 @@ export async function main(argv: readonly string[], invokedAs?: string): Promise
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_MODULE_NOT_FOUND') {
-        process.stderr.write(`tsepics: the '${cmd}' command is not available in this build (${file} is missing)\n`);
+        process.stderr.write(
+          `tsepics: the '${cmd}' command is not available in this build (${file} is missing)\n`,
+        );
         return 1;
       }
       throw err;
     }
     const f = mod[fn];
     if (typeof f !== 'function') {
-      process.stderr.write(`tsepics: the '${cmd}' command is not available in this build (${file} has no ${fn})\n`);
+      process.stderr.write(
+        `tsepics: the '${cmd}' command is not available in this build (${file} has no ${fn})\n`,
+      );
       return 1;
     }
     const r: unknown = await (f as (a: readonly string[]) => unknown)(args);
@@ -138,6 +149,11 @@ function isEntryPoint(): boolean {
 
 const self = basename(process.argv[1] ?? '').replace(/\.js$/, '');
 if (isEntryPoint()) {
+  // `tsepics caget ... | head`: a closed pipe ends the process quietly, as SIGPIPE ends the C tools
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
   main(process.argv.slice(2), self in TOOLS ? self : undefined).then(
     (code) => {
       process.exitCode = code;

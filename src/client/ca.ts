@@ -134,7 +134,8 @@ export function promoteFieldType(ftype: number, opts: { useTime?: boolean; useCt
 
 export function promoteType(chid: Chid, opts: { useTime?: boolean; useCtrl?: boolean } = {}): number {
   const f = chid.nativeType;
-  if (f < 0) throw new CaError(`channel '${chid.name}' is not connected`, { eca: ECA.DISCONN, pvname: chid.name });
+  if (f < 0)
+    throw new CaError(`channel '${chid.name}' is not connected`, { eca: ECA.DISCONN, pvname: chid.name });
   return promoteFieldType(f, opts);
 }
 
@@ -181,7 +182,11 @@ export interface CaMetadata {
 }
 
 /** Turn a DBR result into the pyepics value: scalar for count 1, array otherwise. */
-export function unpackValue(r: GetResult, chid: Chid, opts: { asString?: boolean; asNumpy?: boolean } = {}): CaValue {
+export function unpackValue(
+  r: GetResult,
+  chid: Chid,
+  opts: { asString?: boolean; asNumpy?: boolean } = {},
+): CaValue {
   const v = r.value;
   const vt = nativeType(r.dbrType);
   if (opts.asString) {
@@ -197,7 +202,8 @@ export function unpackValue(r: GetResult, chid: Chid, opts: { asString?: boolean
     if (r.count === 1) return Array.isArray(v) ? v[0]! : String(v[0]);
     return Array.isArray(v) ? v : Array.from(v as ArrayLike<number>, (x) => String(x));
   }
-  if (r.count === 1 && v.length >= 1 && chid.elementCount <= 1) return Array.isArray(v) ? v[0]! : (v as ArrayLike<number>)[0]!;
+  if (r.count === 1 && v.length >= 1 && chid.elementCount <= 1)
+    return Array.isArray(v) ? v[0]! : (v as ArrayLike<number>)[0]!;
   if (Array.isArray(v)) return v;
   return opts.asNumpy === false ? Array.from(v as ArrayLike<number>) : v;
 }
@@ -214,13 +220,26 @@ function metadataOf(r: GetResult): CaMetadata {
   if (r.units !== undefined) md.units = r.units;
   if (r.precision !== undefined) md.precision = r.precision;
   if (r.enumStrs !== undefined) md.enumStrs = r.enumStrs;
-  for (const k of ['upperDispLimit', 'lowerDispLimit', 'upperAlarmLimit', 'upperWarningLimit', 'lowerWarningLimit', 'lowerAlarmLimit', 'upperCtrlLimit', 'lowerCtrlLimit'] as const) {
+  for (const k of [
+    'upperDispLimit',
+    'lowerDispLimit',
+    'upperAlarmLimit',
+    'upperWarningLimit',
+    'lowerWarningLimit',
+    'lowerAlarmLimit',
+    'upperCtrlLimit',
+    'lowerCtrlLimit',
+  ] as const) {
     if (r[k] !== undefined) md[k] = r[k];
   }
   return md;
 }
 
-async function rawGet(chid: Chid, ftype: number | undefined, opts: CaGetOptions): Promise<GetResult | undefined> {
+async function rawGet(
+  chid: Chid,
+  ftype: number | undefined,
+  opts: CaGetOptions,
+): Promise<GetResult | undefined> {
   if (!chid.connected) {
     if (!(await connectChannel(chid, opts.timeout ?? DEFAULT_CONNECTION_TIMEOUT))) {
       throw new TimeoutError(`get() timed out waiting '${chid.name}' to connect`, { pvname: chid.name });
@@ -259,14 +278,23 @@ export async function getCtrl(chid: Chid, opts: CaGetOptions = {}): Promise<CaMe
 }
 
 /** ca.get_timevars: status, severity, timestamp, posixseconds, nanoseconds. */
-export async function getTimevars(chid: Chid, opts: { timeout?: number } = {}): Promise<CaMetadata | undefined> {
+export async function getTimevars(
+  chid: Chid,
+  opts: { timeout?: number } = {},
+): Promise<CaMetadata | undefined> {
   if (!chid.connected) await connectChannel(chid, opts.timeout ?? 5);
-  const r = await rawGet(chid, promoteType(chid, { useTime: true }), { timeout: opts.timeout ?? 5, count: 1 });
+  const r = await rawGet(chid, promoteType(chid, { useTime: true }), {
+    timeout: opts.timeout ?? 5,
+    count: 1,
+  });
   return r && metadataOf(r);
 }
 
 /** ca.get_ctrlvars: the CTRL metadata without the value. */
-export async function getCtrlvars(chid: Chid, opts: { timeout?: number } = {}): Promise<CaMetadata | undefined> {
+export async function getCtrlvars(
+  chid: Chid,
+  opts: { timeout?: number } = {},
+): Promise<CaMetadata | undefined> {
   if (!chid.connected) await connectChannel(chid, opts.timeout ?? 5);
   const t = chid.nativeType === 0 ? DBR.CTRL_STRING : promoteType(chid, { useCtrl: true });
   const r = await rawGet(chid, t, { timeout: opts.timeout ?? 5, count: 1 });
@@ -344,9 +372,17 @@ export function createSubscription(chid: Chid, opts: CreateSubscriptionOptions =
   const so: { family: number; count?: number; mask?: number; dbrType?: number } = { family };
   if (opts.count !== undefined) so.count = opts.count;
   if (opts.mask !== undefined) so.mask = opts.mask;
-  if (chid.nativeType >= 0) so.dbrType = promoteType(chid, { useTime: opts.useTime ?? false, useCtrl: opts.useCtrl ?? false });
+  if (chid.nativeType >= 0)
+    so.dbrType = promoteType(chid, { useTime: opts.useTime ?? false, useCtrl: opts.useCtrl ?? false });
   const sub = chid.subscribe(so, (r) => {
-    cb({ pvname: chid.name, chid, ftype: r.dbrType, count: r.count, ...metadataOf(r), value: unpackValue(r, chid, opts) });
+    cb({
+      pvname: chid.name,
+      chid,
+      ftype: r.dbrType,
+      count: r.count,
+      ...metadataOf(r),
+      value: unpackValue(r, chid, opts),
+    });
   });
   return { chid, subscription: sub, callback: cb };
 }

@@ -4,13 +4,35 @@
  */
 import { CA_MINOR_VERSION, Command, DBE, ECA, ecaIsSuccess, ecaMessage } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import { decodeDbr, dbrValueType, encodeDbrInto, encodedDbrSize, isValidDbrType } from '../protocol/dbr.js';
-import { EXTENDED_HEADER_SIZE, HEADER_SIZE, needsExtendedHeader, padTo8, writeHeader } from '../protocol/header.js';
+import os from 'node:os';
+import {
+  decodeDbr,
+  dbrMetaSize,
+  dbrValueType,
+  encodeDbrInto,
+  encodedDbrSize,
+  isValidDbrType,
+} from '../protocol/dbr.js';
+import {
+  EXTENDED_HEADER_SIZE,
+  HEADER_SIZE,
+  needsExtendedHeader,
+  padTo8,
+  writeHeader,
+} from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import type { Circuit } from './circuit.js';
 import type { Context } from './context.js';
-import { AccessError, CaError, DisconnectedError, GetError, NotFoundError, PutError, TimeoutError } from './errors.js';
+import {
+  AccessError,
+  CaError,
+  DisconnectedError,
+  GetError,
+  NotFoundError,
+  PutError,
+  TimeoutError,
+} from './errors.js';
 
 export type ChannelState = 'searching' | 'connected' | 'disconnected' | 'closed';
 
@@ -53,6 +75,60 @@ export interface Subscription {
   readonly active: boolean;
 }
 
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+const ELEMENT_SIZE = [40, 2, 4, 2, 1, 4, 8];
+
+/**
+ * Decode a reply into a GetResult. When the payload is a buffer of its own (`owned`, large arrays),
+ * numeric values are byte-swapped in place and returned as a view of it: no copy.
+ */
+export function decodeResult(m: Message, owned: boolean): GetResult {
+  const type = m.dataType;
+  const count = m.dataCount;
+  if (owned && type <= 34 && count > 1) {
+    const vt = type % 7;
+    const elem = ELEMENT_SIZE[vt]!;
+    const p = m.payload;
+    const meta = dbrMetaSize(type);
+    if (vt !== 0 && meta % elem === 0 && p.byteOffset === 0 && meta + count * elem <= p.length) {
+      const r = decodeDbr(type, 0, p.subarray(0, meta)) as GetResult;
+      const bytes = p.subarray(meta, meta + count * elem);
+      if (LITTLE_ENDIAN) {
+        if (elem === 2) bytes.swap16();
+        else if (elem === 4) bytes.swap32();
+        else if (elem === 8) bytes.swap64();
+      }
+      const ab = p.buffer;
+      switch (vt) {
+        case 1:
+          r.value = new Int16Array(ab, meta, count);
+          break;
+        case 2:
+          r.value = new Float32Array(ab, meta, count);
+          break;
+        case 3:
+          r.value = new Uint16Array(ab, meta, count);
+          break;
+        case 4:
+          r.value = new Uint8Array(ab, meta, count);
+          break;
+        case 5:
+          r.value = new Int32Array(ab, meta, count);
+          break;
+        default:
+          r.value = new Float64Array(ab, meta, count);
+      }
+      r.dbrType = type;
+      r.count = count;
+      return r;
+    }
+  }
+  const r = decodeDbr(type, count, m.payload) as GetResult;
+  r.dbrType = type;
+  r.count = count;
+  return r;
+}
+
 /** Default get timeout as pyepics computes it. */
 export function defaultGetTimeout(count: number): number {
   return 1 + Math.log10(Math.max(1, count));
@@ -89,16 +165,14 @@ export class SubscriptionImpl implements Subscription {
   }
 
   /** @internal */
-  deliver(m: Message): void {
+  deliver(m: Message, owned = false): void {
     if (!this.active) return;
     let r: GetResult;
     try {
-      r = decodeDbr(m.dataType, m.dataCount, m.payload) as GetResult;
+      r = decodeResult(m, owned);
     } catch {
       return;
     }
-    r.dbrType = m.dataType;
-    r.count = m.dataCount;
     try {
       this.cb(r);
     } catch (err) {
@@ -119,7 +193,14 @@ interface Waiter {
 function requestHeader(command: number, dataType: number, count: number, p1: number, p2: number): Buffer {
   const ext = needsExtendedHeader(0, count);
   const buf = Buffer.allocUnsafe(ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE);
-  writeHeader(buf, 0, { command, payloadSize: 0, dataType, dataCount: count, parameter1: p1, parameter2: p2 });
+  writeHeader(buf, 0, {
+    command,
+    payloadSize: 0,
+    dataType,
+    dataCount: count,
+    parameter1: p1,
+    parameter2: p2,
+  });
   return buf;
 }
 
@@ -205,7 +286,8 @@ export class Channel {
   waitForConnection(timeout = 5): Promise<void> {
     if (this._state === 'connected') return Promise.resolve();
     if (this._state === 'closed') return Promise.reject(this.closedError());
-    if (!(timeout >= 0)) return Promise.reject(new CaError(`invalid timeout ${timeout}`, { pvname: this.name }));
+    if (!(timeout >= 0))
+      return Promise.reject(new CaError(`invalid timeout ${timeout}`, { pvname: this.name }));
     return new Promise<void>((resolve, reject) => {
       const ctx = this.context;
       ctx._hold();
@@ -227,7 +309,11 @@ export class Channel {
       w.timer = setTimeout(() => {
         w.timer = undefined;
         const msg = `timed out after ${timeout} s waiting for '${this.name}' to connect`;
-        w.reject(this.circuit === undefined ? new NotFoundError(msg, { pvname: this.name }) : new TimeoutError(msg, { pvname: this.name }));
+        w.reject(
+          this.circuit === undefined
+            ? new NotFoundError(msg, { pvname: this.name })
+            : new TimeoutError(msg, { pvname: this.name }),
+        );
       }, timeout * 1000);
       w.timer.unref();
       this.waiters.add(w);
@@ -239,8 +325,16 @@ export class Channel {
     const circuit = this.circuit!;
     const native = this._nativeType as NativeType;
     const dbrType = opts.dbrType ?? native + 7 * (opts.family ?? 0);
-    if (!isValidDbrType(dbrType) || dbrType === 35 || dbrType === 36 || (opts.family !== undefined && !(opts.family >= 0 && opts.family <= 4))) {
-      throw new CaError(`invalid DBR type ${dbrType} for a get of '${this.name}'`, { eca: ECA.BADTYPE, pvname: this.name });
+    if (
+      !isValidDbrType(dbrType) ||
+      dbrType === 35 ||
+      dbrType === 36 ||
+      (opts.family !== undefined && !(opts.family >= 0 && opts.family <= 4))
+    ) {
+      throw new CaError(`invalid DBR type ${dbrType} for a get of '${this.name}'`, {
+        eca: ECA.BADTYPE,
+        pvname: this.name,
+      });
     }
     let count = opts.count ?? this._elementCount;
     if (!Number.isInteger(count) || count < 0) {
@@ -248,10 +342,18 @@ export class Channel {
     }
     if (count > this._elementCount) count = this._elementCount;
     if (count === 0 && this._serverMinor < 13) count = this._elementCount;
-    if (!this.readAccess) throw new AccessError(ecaMessage(ECA.NORDACCESS), { eca: ECA.NORDACCESS, pvname: this.name });
+    if (!this.readAccess)
+      throw new AccessError(ecaMessage(ECA.NORDACCESS), { eca: ECA.NORDACCESS, pvname: this.name });
     const timeout = opts.timeout ?? defaultGetTimeout(count);
     return new Promise<GetResult>((resolve, reject) => {
-      const op = this.context._startOp(this, 'get', dbrType, timeout, resolve as (v: GetResult | undefined) => void, reject);
+      const op = this.context._startOp(
+        this,
+        'get',
+        dbrType,
+        timeout,
+        resolve as (v: GetResult | undefined) => void,
+        reject,
+      );
       circuit.send(requestHeader(Command.READ_NOTIFY, dbrType, count, this.sid, op.ioid));
     });
   }
@@ -260,8 +362,14 @@ export class Channel {
     const wait = opts.wait ?? false;
     const timeout = opts.timeout ?? 30;
     const dbrType = opts?.dbrType;
-    if (!(Number.isInteger(dbrType) && ((dbrType >= 0 && dbrType <= 6) || dbrType === 35 || dbrType === 36))) {
-      throw new CaError(`invalid DBR type ${String(dbrType)} for a put (0-6, 35, 36)`, { eca: ECA.BADTYPE, pvname: this.name });
+    if (!(
+      Number.isInteger(dbrType) &&
+      ((dbrType >= 0 && dbrType <= 6) || dbrType === 35 || dbrType === 36)
+    )) {
+      throw new CaError(`invalid DBR type ${String(dbrType)} for a put (0-6, 35, 36)`, {
+        eca: ECA.BADTYPE,
+        pvname: this.name,
+      });
     }
     const vt = dbrValueType(dbrType);
     if (value === null || typeof value !== 'object' || !valueMatchesType(value, vt)) {
@@ -270,9 +378,13 @@ export class Channel {
     const count = value.length;
     if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
     if (count === 0 || count > this._elementCount) {
-      throw new CaError(`invalid element count ${count} (channel has ${this._elementCount})`, { eca: ECA.BADCOUNT, pvname: this.name });
+      throw new CaError(`invalid element count ${count} (channel has ${this._elementCount})`, {
+        eca: ECA.BADCOUNT,
+        pvname: this.name,
+      });
     }
-    if (!this.writeAccess) throw new AccessError(ecaMessage(ECA.NOWTACCESS), { eca: ECA.NOWTACCESS, pvname: this.name });
+    if (!this.writeAccess)
+      throw new AccessError(ecaMessage(ECA.NOWTACCESS), { eca: ECA.NOWTACCESS, pvname: this.name });
     const circuit = this.circuit!;
     const data: DbrData = { value };
     const sopts = { shortString: true };
@@ -284,34 +396,61 @@ export class Channel {
     encodeDbrInto(buf, hlen, dbrType, count, data, sopts);
     if (size > raw) buf.fill(0, hlen + raw, hlen + size);
     if (!wait) {
-      writeHeader(buf, 0, { command: Command.WRITE, payloadSize: size, dataType: dbrType, dataCount: count, parameter1: this.sid, parameter2: this.cid });
+      writeHeader(buf, 0, {
+        command: Command.WRITE,
+        payloadSize: size,
+        dataType: dbrType,
+        dataCount: count,
+        parameter1: this.sid,
+        parameter2: this.cid,
+      });
       return new Promise<void>((resolve, reject) => {
         this.context._hold();
         circuit.send(buf, (err) => {
           this.context._release();
-          if (err) reject(new DisconnectedError(`put to '${this.name}' not sent: ${err.message}`, { pvname: this.name, cause: err }));
+          if (err)
+            reject(
+              new DisconnectedError(`put to '${this.name}' not sent: ${err.message}`, {
+                pvname: this.name,
+                cause: err,
+              }),
+            );
           else resolve();
         });
       });
     }
     return new Promise<void>((resolve, reject) => {
       const op = this.context._startOp(this, 'put', dbrType, timeout, () => resolve(), reject);
-      writeHeader(buf, 0, { command: Command.WRITE_NOTIFY, payloadSize: size, dataType: dbrType, dataCount: count, parameter1: this.sid, parameter2: op.ioid });
+      writeHeader(buf, 0, {
+        command: Command.WRITE_NOTIFY,
+        payloadSize: size,
+        dataType: dbrType,
+        dataCount: count,
+        parameter1: this.sid,
+        parameter2: op.ioid,
+      });
       circuit.send(buf);
     });
   }
 
   subscribe(opts: SubscribeOptions, cb: (data: GetResult) => void): Subscription {
     if (this._state === 'closed') throw this.closedError();
-    if (typeof cb !== 'function') throw new CaError('subscribe needs a callback', { eca: ECA.BADFUNCPTR, pvname: this.name });
+    if (typeof cb !== 'function')
+      throw new CaError('subscribe needs a callback', { eca: ECA.BADFUNCPTR, pvname: this.name });
     const mask = opts.mask ?? DBE.VALUE | DBE.ALARM;
     if (!Number.isInteger(mask) || (mask & 0xffff) === 0 || mask > 0xffff) {
       throw new CaError(`invalid event mask ${mask}`, { eca: ECA.BADMASK, pvname: this.name });
     }
     if (opts.dbrType !== undefined && (!isValidDbrType(opts.dbrType) || opts.dbrType > 34)) {
-      throw new CaError(`invalid DBR type ${opts.dbrType} for a subscription`, { eca: ECA.BADTYPE, pvname: this.name });
+      throw new CaError(`invalid DBR type ${opts.dbrType} for a subscription`, {
+        eca: ECA.BADTYPE,
+        pvname: this.name,
+      });
     }
-    if (opts.family !== undefined && !(Number.isInteger(opts.family) && opts.family >= 0 && opts.family <= 4)) {
+    if (
+      opts.family !== undefined &&
+      !(Number.isInteger(opts.family) && opts.family >= 0 && opts.family <= 4)
+    ) {
       throw new CaError(`invalid DBR family ${opts.family}`, { eca: ECA.BADTYPE, pvname: this.name });
     }
     if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count >= 0)) {
@@ -344,9 +483,11 @@ export class Channel {
       c.send(requestHeader(Command.CLEAR_CHANNEL, 0, 0, this.sid, this.cid));
     }
     this.unbind();
-    const err = this.closedError();
-    for (const w of [...this.waiters]) w.reject(err);
-    this.rejectPending(err);
+    if (this.waiters.size > 0 || this.pending.size > 0) {
+      const err = this.closedError();
+      for (const w of [...this.waiters]) w.reject(err);
+      this.rejectPending(err);
+    }
     for (const s of this.subs) s.active = false;
     for (const s of this.subs) this.context._unregisterSub(s);
     this.subs.clear();
@@ -378,7 +519,14 @@ export class Channel {
     const name = Buffer.from(this.name + '\0', 'latin1');
     const size = padTo8(name.length);
     const buf = Buffer.alloc(HEADER_SIZE + size);
-    writeHeader(buf, 0, { command: Command.CREATE_CHAN, payloadSize: size, dataType: 0, dataCount: 0, parameter1: this.cid, parameter2: CA_MINOR_VERSION });
+    writeHeader(buf, 0, {
+      command: Command.CREATE_CHAN,
+      payloadSize: size,
+      dataType: 0,
+      dataCount: 0,
+      parameter1: this.cid,
+      parameter2: CA_MINOR_VERSION,
+    });
     name.copy(buf, HEADER_SIZE);
     c.send(buf);
   }
@@ -413,7 +561,8 @@ export class Channel {
       this._state = 'connected';
       const c = this.circuit!;
       for (const s of this.subs) {
-        if (s.sentType >= 0) c.send(requestHeader(Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid));
+        if (s.sentType >= 0)
+          c.send(requestHeader(Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid));
       }
       this.resolveWaiters();
       this.emitConnection(true);
@@ -429,7 +578,12 @@ export class Channel {
     this._created = false;
     for (const s of this.subs) s.sentType = -1;
     const why = reason ? `: ${reason.message}` : '';
-    this.rejectPending(new DisconnectedError(`channel '${this.name}' disconnected${why}`, { pvname: this.name, cause: reason }));
+    this.rejectPending(
+      new DisconnectedError(`channel '${this.name}' disconnected${why}`, {
+        pvname: this.name,
+        cause: reason,
+      }),
+    );
     if (wasConnected) this.emitConnection(false);
   }
 
@@ -467,7 +621,14 @@ export class Channel {
     const ext = needsExtendedHeader(16, count);
     const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
     const buf = Buffer.alloc(hlen + 16);
-    writeHeader(buf, 0, { command: Command.EVENT_ADD, payloadSize: 16, dataType: type, dataCount: count, parameter1: this.sid, parameter2: s.subid });
+    writeHeader(buf, 0, {
+      command: Command.EVENT_ADD,
+      payloadSize: 16,
+      dataType: type,
+      dataCount: count,
+      parameter1: this.sid,
+      parameter2: s.subid,
+    });
     buf.writeUInt16BE(s.opts.mask! & 0xffff, hlen + 12);
     c.send(buf);
   }
@@ -509,12 +670,17 @@ export class Channel {
   }
 
   /** @internal complete an operation from its reply. */
-  static _complete(op: PendingOp, m: Message, ctx: Context): void {
+  static _complete(op: PendingOp, m: Message, ctx: Context, owned = false): void {
     const status = m.command === Command.READ ? ECA.NORMAL : m.parameter1;
     const name = op.channel.name;
     if (!ecaIsSuccess(status)) {
       const text = ecaMessage(status);
-      const E = status === ECA.NORDACCESS || status === ECA.NOWTACCESS ? AccessError : op.kind === 'get' ? GetError : PutError;
+      const E =
+        status === ECA.NORDACCESS || status === ECA.NOWTACCESS
+          ? AccessError
+          : op.kind === 'get'
+            ? GetError
+            : PutError;
       ctx._finishOp(op, new E(`${text} (${name})`, { eca: status, pvname: name }));
       return;
     }
@@ -524,13 +690,17 @@ export class Channel {
     }
     let r: GetResult;
     try {
-      r = decodeDbr(m.dataType, m.dataCount, m.payload) as GetResult;
+      r = decodeResult(m, owned);
     } catch (err) {
-      ctx._finishOp(op, new GetError(`bad reply for '${name}': ${(err as Error).message}`, { eca: ECA.GETFAIL, pvname: name }));
+      ctx._finishOp(
+        op,
+        new GetError(`bad reply for '${name}': ${(err as Error).message}`, {
+          eca: ECA.GETFAIL,
+          pvname: name,
+        }),
+      );
       return;
     }
-    r.dbrType = m.dataType;
-    r.count = m.dataCount;
     ctx._finishOp(op, undefined, r);
   }
 }

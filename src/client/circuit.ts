@@ -5,11 +5,110 @@
  */
 import net from 'node:net';
 import { CA_MINOR_VERSION, Command } from '../protocol/constants.js';
-import { MessageReader, encodeHeaderOnly, encodeMessage } from '../protocol/header.js';
+import {
+  EXTENDED_HEADER_SIZE,
+  HEADER_SIZE,
+  ProtocolError,
+  encodeHeaderOnly,
+  encodeMessage,
+} from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 
+/** Payloads at least this large that span reads are assembled directly in a buffer of their own. */
+const BIG_PAYLOAD = 64 * 1024;
+
+/**
+ * TCP reassembly. Messages complete in a read are handed out as views of that read (no copy).
+ * A small partial message is kept (bounded: < 64 KiB + header); a large one gets a buffer of its own
+ * (an ArrayBuffer of exactly its payload, 8-byte aligned) that the following reads are copied into
+ * once, so a 16 MB array costs one copy and can then be byte-swapped and viewed in place.
+ */
+export class StreamFramer {
+  private pend: Buffer | undefined;
+  private big: { msg: Message; off: number } | undefined;
+
+  constructor(
+    public maxPayload: number,
+    public requireAlignment = true,
+  ) {}
+
+  /** Bytes held that do not form a whole message yet. */
+  get pending(): number {
+    return (this.pend?.length ?? 0) + (this.big ? this.big.off : 0);
+  }
+
+  /** Feed a read; calls onMessage per whole message. Throws ProtocolError on a corrupt stream. */
+  push(chunk: Buffer, onMessage: (m: Message, owned: boolean) => void): void {
+    let data = chunk;
+    if (this.big) {
+      const b = this.big;
+      const n = Math.min(b.msg.payloadSize - b.off, data.length);
+      data.copy(b.msg.payload, b.off, 0, n);
+      b.off += n;
+      data = data.subarray(n);
+      if (b.off < b.msg.payloadSize) return;
+      this.big = undefined;
+      onMessage(b.msg, true);
+      if (data.length === 0) return;
+    }
+    if (this.pend) {
+      data = Buffer.concat([this.pend, data]);
+      this.pend = undefined;
+    }
+    let off = 0;
+    const len = data.length;
+    while (len - off >= HEADER_SIZE) {
+      const command = data.readUInt16BE(off);
+      let payloadSize = data.readUInt16BE(off + 2);
+      let dataCount = data.readUInt16BE(off + 6);
+      let hlen = HEADER_SIZE;
+      let extended = false;
+      if (payloadSize === 0xffff) {
+        if (len - off < EXTENDED_HEADER_SIZE) break;
+        payloadSize = data.readUInt32BE(off + 16);
+        dataCount = data.readUInt32BE(off + 20);
+        hlen = EXTENDED_HEADER_SIZE;
+        extended = true;
+      }
+      if (payloadSize > this.maxPayload) {
+        throw new ProtocolError(`payload size ${payloadSize} exceeds the limit of ${this.maxPayload} bytes`);
+      }
+      if (this.requireAlignment && (payloadSize & 7) !== 0)
+        throw new ProtocolError(`misaligned payload size ${payloadSize}`);
+      const start = off + hlen;
+      const msg: Message = {
+        command,
+        payloadSize,
+        dataType: data.readUInt16BE(off + 4),
+        dataCount,
+        parameter1: data.readUInt32BE(off + 8),
+        parameter2: data.readUInt32BE(off + 12),
+        payload: data,
+        extended,
+      };
+      if (len - start >= payloadSize) {
+        msg.payload = data.subarray(start, start + payloadSize);
+        off = start + payloadSize;
+        onMessage(msg, false);
+        continue;
+      }
+      if (payloadSize >= BIG_PAYLOAD) {
+        const own = Buffer.allocUnsafeSlow(payloadSize);
+        const have = len - start;
+        data.copy(own, 0, start, len);
+        msg.payload = own;
+        this.big = { msg, off: have };
+        off = len;
+      }
+      break;
+    }
+    if (off < len) this.pend = Buffer.from(data.subarray(off));
+  }
+}
+
 export interface CircuitOwner {
-  circuitMessage(c: Circuit, m: Message): void;
+  /** `owned`: the payload is a buffer of its own that the owner may modify and keep. */
+  circuitMessage(c: Circuit, m: Message, owned: boolean): void;
   circuitConnected(c: Circuit): void;
   circuitClosed(c: Circuit, reason: Error | undefined): void;
   circuitResponsive(c: Circuit, responsive: boolean): void;
@@ -47,11 +146,13 @@ export class Circuit {
   readonly priority: number;
   serverMinor: number;
   state: CircuitState = 'connecting';
+  /** Whether the TCP connection was ever established. */
+  everConnected = false;
   responsive = true;
   /** Channels (cid → anything the owner keeps) bound to this circuit. */
   readonly channels = new Set<number>();
   private readonly socket: net.Socket;
-  private readonly reader: MessageReader;
+  private readonly reader: StreamFramer;
   private readonly owner: CircuitOwner;
   private queue: Buffer[] = [];
   private queueCallbacks: Array<(err?: Error | null) => void> = [];
@@ -78,19 +179,30 @@ export class Circuit {
     this.connTmo = opts.connTmo;
     this.echoTmo = opts.echoTmo ?? 5;
     this.flowReads = opts.flowControlReads ?? 10;
-    this.reader = new MessageReader(opts.maxPayload, true);
+    this.reader = new StreamFramer(opts.maxPayload, true);
     this.lastRx = performance.now();
     // Handshake queued before connecting: VERSION (priority, minor), CLIENT_NAME, HOST_NAME.
     this.send(encodeHeaderOnly(Command.VERSION, opts.priority, CA_MINOR_VERSION, 0, 0));
     if (!opts.nameServer) {
-      this.send(encodeMessage({ command: Command.CLIENT_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 }, nulPadded(opts.clientName)));
-      this.send(encodeMessage({ command: Command.HOST_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 }, nulPadded(opts.hostName)));
+      this.send(
+        encodeMessage(
+          { command: Command.CLIENT_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
+          nulPadded(opts.clientName),
+        ),
+      );
+      this.send(
+        encodeMessage(
+          { command: Command.HOST_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
+          nulPadded(opts.hostName),
+        ),
+      );
     }
     this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
     if (!opts.ref) this.socket.unref();
     this.socket.on('connect', () => {
       if (this.state !== 'connecting') return;
       this.state = 'connected';
+      this.everConnected = true;
       this.lastRx = performance.now();
       this.armWatchdog(this.connTmo);
       this.owner.circuitConnected(this);
@@ -227,8 +339,8 @@ export class Circuit {
       this.owner.circuitResponsive(this, true);
     }
     try {
-      this.reader.push(chunk, (m) => {
-        if (this.state !== 'closed') this.owner.circuitMessage(this, m);
+      this.reader.push(chunk, (m, owned) => {
+        if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
       });
     } catch (err) {
       this.destroy(err instanceof Error ? err : new Error(String(err)));

@@ -1,6 +1,10 @@
 /**
  * The CA client context: owns the UDP search socket, the search scheduler, the circuits, the
  * repeater registration and beacon tracking, and routes protocol messages to channels.
+ *
+ * Process lifetime: every timer is unref()ed, and sockets are ref()ed only while an operation is
+ * pending (a connection wait, a get, a put). Subscriptions alone do not keep the process alive: a
+ * script that only monitors keeps itself running (e.g. awaits a promise it resolves when done).
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
@@ -8,7 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CA_MINOR_VERSION, Command, ECA, MAX_CLIENT_PV_NAME, ecaMessage } from '../protocol/constants.js';
+import {
+  CA_MINOR_VERSION,
+  Command,
+  DBR_TYPE_NAMES,
+  ECA,
+  MAX_CLIENT_PV_NAME,
+  ecaMessage,
+} from '../protocol/constants.js';
 import { HEADER_SIZE, ProtocolError } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import { BeaconTracker } from './beacons.js';
@@ -102,6 +113,11 @@ export class Context implements CircuitOwner {
   }
 
   /** Number of circuits open (tests, statistics). */
+  /** Whether a CA repeater confirmed our registration (beacons will arrive). */
+  get repeaterRegistered(): boolean {
+    return this.repeaterConfirmed;
+  }
+
   get circuitCount(): number {
     return this.circuits.size;
   }
@@ -113,7 +129,10 @@ export class Context implements CircuitOwner {
       throw new CaError('empty channel name', { eca: ECA.EMPTYSTR });
     }
     if (name.length > MAX_CLIENT_PV_NAME || /[\0]/.test(name)) {
-      throw new CaError(`invalid channel name (${name.length} characters)`, { eca: ECA.STRTOBIG, pvname: name });
+      throw new CaError(`invalid channel name (${name.length} characters)`, {
+        eca: ECA.STRTOBIG,
+        pvname: name,
+      });
     }
     const priority = opts.priority ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 99) {
@@ -171,6 +190,7 @@ export class Context implements CircuitOwner {
     if (this.holds++ === 0) {
       this.udp?.ref();
       for (const c of this.circuits.values()) c.ref();
+      for (const c of this.nameServerCircuits) c.ref();
     }
   }
 
@@ -193,13 +213,24 @@ export class Context implements CircuitOwner {
     resolve: (v: GetResult | undefined) => void,
     reject: (e: Error) => void,
   ): PendingOp {
-    const op: PendingOp = { ioid: this._nextId(), channel: ch, kind, dbrType, timer: undefined, resolve, reject };
+    const op: PendingOp = {
+      ioid: this._nextId(),
+      channel: ch,
+      kind,
+      dbrType,
+      timer: undefined,
+      resolve,
+      reject,
+    };
     this.ops.set(op.ioid, op);
     ch.pending.add(op);
     this._hold();
     op.timer = setTimeout(() => {
       op.timer = undefined;
-      this._finishOp(op, new TimeoutError(`${kind} of '${ch.name}' timed out after ${timeout} s`, { pvname: ch.name }));
+      this._finishOp(
+        op,
+        new TimeoutError(`${kind} of '${ch.name}' timed out after ${timeout} s`, { pvname: ch.name }),
+      );
     }, timeout * 1000);
     op.timer.unref();
     return op;
@@ -307,6 +338,9 @@ export class Context implements CircuitOwner {
       }
     }
     for (const ns of this.config.nameServers) this.openNameServer(ns);
+    if (searchDestinations(this.config).length === 0 && this.config.nameServers.length === 0) {
+      this._exception(ECA.NOSEARCHADDR, 'EPICS_CA_ADDR_LIST is empty and EPICS_CA_AUTO_ADDR_LIST=NO');
+    }
   }
 
   private sendSearch(d: Buffer): void {
@@ -340,7 +374,11 @@ export class Context implements CircuitOwner {
     const addr = `${r.host}:${r.port}`;
     if (ch.circuit) {
       if (ch.circuit.address !== addr) {
-        this._exception(ECA.DBLCHNL, `Channel: "${ch.name}", Connecting to: ${ch.circuit.address}, Ignored: ${addr}`, ch.name);
+        this._exception(
+          ECA.DBLCHNL,
+          `Channel: "${ch.name}", Connecting to: ${ch.circuit.address}, Ignored: ${addr}`,
+          ch.name,
+        );
       }
       return;
     }
@@ -432,8 +470,19 @@ export class Context implements CircuitOwner {
     try {
       const script = fileURLToPath(new URL('../cli/repeater.js', import.meta.url));
       if (!fs.existsSync(script)) return;
-      const env: NodeJS.ProcessEnv = { ...this.env, EPICS_CA_REPEATER_PORT: String(this.config.repeaterPort) };
-      const child = spawn(process.execPath, [script, '--idle-exit', '60'], { detached: true, stdio: 'ignore', env });
+      const env: NodeJS.ProcessEnv = {
+        ...this.env,
+        EPICS_CA_REPEATER_PORT: String(this.config.repeaterPort),
+      };
+      const child = spawn(
+        process.execPath,
+        [script, '-p', String(this.config.repeaterPort), '--idle-exit', '60'],
+        {
+          detached: true,
+          stdio: 'ignore',
+          env,
+        },
+      );
       child.on('error', () => {
         /* no repeater: beacons just won't arrive */
       });
@@ -475,9 +524,11 @@ export class Context implements CircuitOwner {
 
   /** @internal */
   circuitConnected(c: Circuit): void {
-    if (this.nameServerCircuits.has(c)) {
-      // Send every name still searching at once over the new name-server circuit.
-      // (The scheduler keeps sending them at its pace afterwards.)
+    if (this.nameServerCircuits.has(c) && this.scheduler) {
+      // A new name-server circuit gets every name still searched at once; the scheduler keeps
+      // sending them at its pace afterwards.
+      const all = this.scheduler.allRequests();
+      if (all.length > 0) c.send(Buffer.concat(all));
     }
   }
 
@@ -514,8 +565,9 @@ export class Context implements CircuitOwner {
       if (!ch) continue;
       ch._lost(reason);
       lost.add(cid);
-      // Re-search at once (not libca's 10 s governor).
-      this.scheduler?.add(cid, ch.name, 0);
+      // Re-search at once (not libca's 10 s governor); a server that never accepted the circuit is
+      // retried more slowly so that a UDP-only responder cannot make us spin.
+      this.scheduler?.add(cid, ch.name, c.everConnected ? 0 : CREATE_FAIL_TIMER);
     }
     if (lost.size > 0) this.lostServers.set(c.address, lost);
   }
@@ -527,20 +579,20 @@ export class Context implements CircuitOwner {
   }
 
   /** @internal */
-  circuitMessage(c: Circuit, m: Message): void {
+  circuitMessage(c: Circuit, m: Message, owned = false): void {
     switch (m.command) {
       case Command.READ_NOTIFY:
       case Command.READ: {
         const op = this.ops.get(m.parameter2);
-        if (op) Channel._complete(op, m, this);
-        else if (m.command === Command.READ_NOTIFY) this.subsById.get(m.parameter2)?.deliver(m);
+        if (op) Channel._complete(op, m, this, owned);
+        else if (m.command === Command.READ_NOTIFY) this.subsById.get(m.parameter2)?.deliver(m, owned);
         return;
       }
       case Command.EVENT_ADD: {
         if (m.payloadSize === 0) return; // cancel confirmation
         const s = this.subsById.get(m.parameter2);
         if (!s || s.channel.circuit !== c) return;
-        if ((m.parameter1 & 1) === 1) s.deliver(m);
+        if ((m.parameter1 & 1) === 1) s.deliver(m, owned);
         return;
       }
       case Command.WRITE_NOTIFY: {
@@ -565,7 +617,13 @@ export class Context implements CircuitOwner {
       case Command.SERVER_DISCONN: {
         const ch = this.channels.get(m.parameter1);
         if (ch && ch.circuit === c) {
-          ch._lost(new CaError(m.command === Command.CREATE_CH_FAIL ? 'channel creation failed' : 'server disconnected the channel'));
+          ch._lost(
+            new CaError(
+              m.command === Command.CREATE_CH_FAIL
+                ? 'channel creation failed'
+                : 'server disconnected the channel',
+            ),
+          );
           this.scheduler?.add(ch.cid, ch.name, m.command === Command.SERVER_DISCONN ? 0 : CREATE_FAIL_TIMER);
         }
         return;
@@ -575,7 +633,10 @@ export class Context implements CircuitOwner {
         return;
       case Command.SEARCH:
         if (this.nameServerCircuits.has(c)) {
-          const host = m.parameter1 === 0xffffffff ? c.host : `${m.parameter1 >>> 24}.${(m.parameter1 >>> 16) & 255}.${(m.parameter1 >>> 8) & 255}.${m.parameter1 & 255}`;
+          const host =
+            m.parameter1 === 0xffffffff
+              ? c.host
+              : `${m.parameter1 >>> 24}.${(m.parameter1 >>> 16) & 255}.${(m.parameter1 >>> 8) & 255}.${m.parameter1 & 255}`;
           this.onSearchReply({ cid: m.parameter2, host, port: m.dataType, minor: c.serverMinor });
         }
         return;
@@ -622,7 +683,11 @@ export class Context implements CircuitOwner {
         case Command.WRITE_NOTIFY: {
           const op = this.ops.get(inner.parameter2);
           if (op) {
-            Channel._complete(op, { ...m, command: Command.WRITE_NOTIFY, parameter1: status, parameter2: inner.parameter2 }, this);
+            Channel._complete(
+              op,
+              { ...m, command: Command.WRITE_NOTIFY, parameter1: status, parameter2: inner.parameter2 },
+              this,
+            );
             return;
           }
           break;
@@ -638,7 +703,13 @@ export class Context implements CircuitOwner {
         case Command.WRITE: {
           const ch = this.channels.get(inner.parameter2);
           if (ch) {
-            this._exception(status, `put to "${ch.name}" failed: ${text || ch.name}`, ch.name);
+            // libca's text for a failed WRITE (oldChannelNotify): op=1 is a put.
+            const tname = DBR_TYPE_NAMES[inner.dataType] ?? String(inner.dataType);
+            this._exception(
+              status,
+              `op=1, channel=${ch.name}, type=DBR_${tname}, count=${inner.dataCount}, ctx="${text || ch.name}"`,
+              ch.name,
+            );
             return;
           }
           break;

@@ -25,7 +25,13 @@ export interface PutValue {
   value: NativeArray;
 }
 
-type NumericCtor = Int16ArrayConstructor | Float32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor | Int32ArrayConstructor | Float64ArrayConstructor;
+type NumericCtor =
+  | Int16ArrayConstructor
+  | Float32ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int32ArrayConstructor
+  | Float64ArrayConstructor;
 
 const CTOR: Record<Exclude<NativeType, 0>, NumericCtor> = {
   1: Int16Array,
@@ -52,13 +58,17 @@ export function parseNumberString(s: string, integer: boolean): number {
     }
   }
   const v = Number(t);
-  if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t)) throw badValue(`cannot convert '${s}' to a number`, ECA.BADSTR);
+  if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t))
+    throw badValue(`cannot convert '${s}' to a number`, ECA.BADSTR);
   return integer ? Math.trunc(v) : v;
 }
 
 function checkString(s: string): string {
   if (Buffer.byteLength(s, 'utf8') >= MAX_STRING_SIZE) {
-    throw badValue(`string of ${Buffer.byteLength(s, 'utf8')} bytes does not fit a DBR_STRING (39 max)`, ECA.BADSTR);
+    throw badValue(
+      `string of ${Buffer.byteLength(s, 'utf8')} bytes does not fit a DBR_STRING (39 max)`,
+      ECA.BADSTR,
+    );
   }
   return s;
 }
@@ -73,8 +83,13 @@ function typedToNative(v: ArrayBufferView & ArrayLike<number | bigint>): PutValu
   if (v instanceof Int16Array) return { dbrType: DBR.SHORT, value: v };
   if (v instanceof Float32Array) return { dbrType: DBR.FLOAT, value: v };
   if (v instanceof Uint16Array) return { dbrType: DBR.ENUM, value: v };
-  if (v instanceof Uint8Array) return { dbrType: DBR.CHAR, value: v instanceof Buffer ? new Uint8Array(v.buffer, v.byteOffset, v.length) : v };
-  if (v instanceof Uint8ClampedArray) return { dbrType: DBR.CHAR, value: new Uint8Array(v.buffer, v.byteOffset, v.length) };
+  if (v instanceof Uint8Array)
+    return {
+      dbrType: DBR.CHAR,
+      value: v instanceof Buffer ? new Uint8Array(v.buffer, v.byteOffset, v.length) : v,
+    };
+  if (v instanceof Uint8ClampedArray)
+    return { dbrType: DBR.CHAR, value: new Uint8Array(v.buffer, v.byteOffset, v.length) };
   if (v instanceof Int8Array) return { dbrType: DBR.SHORT, value: Int16Array.from(v) };
   // Uint32, BigInt64, BigUint64, Float16...: doubles lose nothing that CA could carry otherwise.
   const out = new Float64Array(v.length);
@@ -110,7 +125,8 @@ function enumIndex(x: unknown, enumStrs: string[] | undefined): number | undefin
  */
 export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNativeOptions = {}): PutValue {
   const nelm = opts.elementCount;
-  if (!(nativeType >= 0 && nativeType <= 6 && Number.isInteger(nativeType))) throw badValue(`invalid native type ${String(nativeType)}`);
+  if (!(nativeType >= 0 && nativeType <= 6 && Number.isInteger(nativeType)))
+    throw badValue(`invalid native type ${String(nativeType)}`);
   if (value === null || value === undefined) throw badValue(`cannot put ${String(value)}`);
   // Typed arrays: as they are.
   if (isTypedArray(value)) {
@@ -132,11 +148,15 @@ export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNa
       case 3: {
         const i = enumIndex(value, opts.enumStrs);
         if (i !== undefined) return { dbrType: DBR.ENUM, value: Uint16Array.of(i) };
-        if (/^\s*[+-]?\d+\s*$/.test(value)) return { dbrType: DBR.ENUM, value: Uint16Array.of(Number(value)) };
+        if (/^\s*[+-]?\d+\s*$/.test(value))
+          return { dbrType: DBR.ENUM, value: Uint16Array.of(Number(value)) };
         return { dbrType: DBR.STRING, value: [checkString(value)] };
       }
       default:
-        return { dbrType: nativeType, value: CTOR[nativeType].of(parseNumberString(value, nativeType === 1 || nativeType === 5)) };
+        return {
+          dbrType: nativeType,
+          value: CTOR[nativeType].of(parseNumberString(value, nativeType === 1 || nativeType === 5)),
+        };
     }
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
@@ -149,8 +169,11 @@ export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNa
     const items = nelm !== undefined && value.length > nelm ? value.slice(0, nelm) : value;
     if (nativeType === 0) return { dbrType: DBR.STRING, value: items.map((x) => checkString(String(x))) };
     if (nativeType === 3 && items.some((x) => typeof x === 'string')) {
-      const idx = items.map((x) => (typeof x === 'string' ? enumIndex(x, opts.enumStrs) : scalarNumber(x, true)));
-      if (idx.every((i) => i !== undefined)) return { dbrType: DBR.ENUM, value: Uint16Array.from(idx as number[]) };
+      const idx = items.map((x) =>
+        typeof x === 'string' ? enumIndex(x, opts.enumStrs) : scalarNumber(x, true),
+      );
+      if (idx.every((i) => i !== undefined))
+        return { dbrType: DBR.ENUM, value: Uint16Array.from(idx as number[]) };
       return { dbrType: DBR.STRING, value: items.map((x) => checkString(String(x))) };
     }
     const integer = nativeType !== 2 && nativeType !== 6;
@@ -165,7 +188,8 @@ export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNa
 }
 
 function emptyArray(nativeType: NativeType, nelm: number | undefined): PutValue {
-  if (nelm === undefined || nelm <= 0) throw badValue('cannot put an empty array without an element count', ECA.BADCOUNT);
+  if (nelm === undefined || nelm <= 0)
+    throw badValue('cannot put an empty array without an element count', ECA.BADCOUNT);
   if (nativeType === 0) return { dbrType: DBR.STRING, value: new Array<string>(nelm).fill('') };
   return { dbrType: nativeType, value: new CTOR[nativeType](nelm) };
 }

@@ -193,6 +193,11 @@ export class SearchScheduler {
     return true;
   }
 
+  /** The SEARCH messages of every name still searched (e.g. to send over a new name-server circuit). */
+  allRequests(): Buffer[] {
+    return [...this.entries.values()].map((e) => e.msg);
+  }
+
   /** Beacon anomaly: every name on a timer above index 8 moves down to timer 8. */
   beaconAnomaly(): void {
     for (let i = BEACON_ANOMALY_TIMER + 1; i < this.timerCount; i++) {

@@ -4,7 +4,7 @@
  * tripped does not fire again; the value has to leave and re-enter the tripped state.
  */
 import { resolveFactory } from './factory.js';
-import type { PvCallbackArgs, PvFactory, PvLike } from './pv-like.js';
+import type { PvCallbackArgs, PvFactory } from './pv-like.js';
 
 export type ComparisonName = 'eq' | 'ne' | 'le' | 'lt' | 'ge' | 'gt' | '==' | '!=' | '<=' | '<' | '>=' | '>';
 export type CompareFn = (value: unknown, tripPoint: unknown) => boolean;
@@ -22,9 +22,19 @@ export interface AlarmEvent extends PvCallbackArgs {
   comparison: string;
 }
 
+/** What an Alarm needs of a PV object (the client's `PV` and every PvLike qualify). */
+export interface AlarmPv {
+  readonly pvname: string;
+  readonly connected: boolean;
+  readonly value: unknown;
+  readonly charValue?: unknown;
+  addCallback(fn: (args: PvCallbackArgs) => void): number | string;
+  removeCallback(index: number | string): void;
+}
+
 export interface AlarmOptions {
-  /** A PV name (a PV is made with the factory) or a PV object. */
-  pvname: string | PvLike;
+  /** A PV name (a PV is made with the factory) or a PV object (e.g. the client's `PV`). */
+  pvname: string | AlarmPv;
   comparison: ComparisonName | `__${'eq' | 'ne' | 'le' | 'lt' | 'ge' | 'gt'}__` | CompareFn;
   tripPoint: unknown;
   callback?: (event: AlarmEvent) => void;
@@ -72,7 +82,7 @@ export function resolveComparison(c: AlarmOptions['comparison']): { name: string
 }
 
 export class Alarm {
-  readonly pv: PvLike;
+  readonly pv: AlarmPv;
   tripPoint: unknown;
   alertDelay: number;
   userCallback?: (event: AlarmEvent) => void;
@@ -83,7 +93,7 @@ export class Alarm {
   lastAlert = 0;
   private readonly clock: () => number;
   private readonly writer: (line: string) => void;
-  private cbIndex: number | undefined;
+  private cbIndex: number | string | undefined;
 
   constructor(opts: AlarmOptions) {
     if (opts.pvname === undefined || opts.pvname === null || opts.pvname === '') {
@@ -99,13 +109,18 @@ export class Alarm {
     this.alertDelay = opts.alertDelay ?? 10;
     if (!(this.alertDelay >= 0)) throw new AlarmError(`alertDelay must be >= 0, got ${opts.alertDelay}`);
     this.userCallback = opts.callback;
-    this.clock = opts.clock ?? (() => Date.now() / 1000);
+    this.clock = opts.clock ?? (() => (performance.timeOrigin + performance.now()) / 1000);
     this.writer = opts.writer ?? ((line) => console.log(line));
     this.pv = typeof opts.pvname === 'string' ? resolveFactory(opts.pvFactory)(opts.pvname) : opts.pvname;
     this.cbIndex = this.pv.addCallback((args) => this.checkAlarm(args));
     // a shared PV that is already connected delivers no new initial event: check what it holds
     if (this.pv.connected && this.pv.value !== null && this.pv.value !== undefined) {
-      this.checkAlarm({ pvname: this.pv.pvname, value: this.pv.value, charValue: this.pv.charValue ?? null });
+      const cv = this.pv.charValue;
+      this.checkAlarm({
+        pvname: this.pv.pvname,
+        value: this.pv.value,
+        charValue: typeof cv === 'string' || Array.isArray(cv) ? (cv as string | string[]) : null,
+      });
     }
   }
 
@@ -115,7 +130,7 @@ export class Alarm {
     const old = this.alarmState;
     this.alarmState = this.cmp(args.value, this.tripPoint);
     const now = this.clock();
-    if (this.alarmState && !old && now - this.lastAlert > this.alertDelay) {
+    if (this.alarmState && !old && (this.alertDelay <= 0 || now - this.lastAlert > this.alertDelay)) {
       this.lastAlert = now;
       const event: AlarmEvent = { ...args, tripPoint: this.tripPoint, comparison: this.compName };
       if (this.userCallback) {

@@ -17,8 +17,9 @@ export class DeviceError extends Error {
     message: string,
     /** The PV concerned, when there is one. */
     public readonly pvname?: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
   }
 }
@@ -73,6 +74,8 @@ export class Device {
   protected readonly pvs = new Map<string, PvLike>();
   protected readonly aliases = new Map<string, string>();
   private readonly callbackIndices = new Map<string, number[]>();
+  /** Attributes connect() does not wait for (extras that may not exist on every IOC). */
+  protected readonly optionalAttrs = new Set<string>();
 
   constructor(prefix = '', opts: DeviceOptions = {}) {
     this.delim = opts.delim ?? '.';
@@ -157,12 +160,13 @@ export class Device {
    * connected; see `unconnected()` for the others.
    */
   async connect(timeout: number = this.timeout): Promise<boolean> {
-    const entries = [...this.pvs.entries()];
+    const entries = [...this.pvs.entries()].filter(([attr]) => !this.optionalAttrs.has(attr));
     const ok = await Promise.all(
       entries.map(async ([, pv]) => {
         const c = pv.connected || (await pv.waitForConnection(timeout).catch(() => false));
-        if (c && (pv.value === null || pv.value === undefined)) {
-          await pv.get({ timeout }).catch(() => null);
+        if (c && (pv.value === null || pv.value === undefined || (pv.type ?? '').endsWith('enum'))) {
+          // a first value; for enums as string, which also loads the state strings (charValue)
+          await pv.get({ timeout, asString: (pv.type ?? '').endsWith('enum') }).catch(() => null);
         }
         return c;
       }),
@@ -189,7 +193,12 @@ export class Device {
   /** Read an attribute over the network (or from the monitor cache unless useMonitor is false). */
   async get(attr: string, opts: PvGetOptions = {}): Promise<unknown> {
     const pv = await this.connected(attr, opts.timeout);
-    const v = await pv.get(opts);
+    let v: unknown;
+    try {
+      v = await pv.get(opts);
+    } catch (e) {
+      throw new DeviceError(`get of ${pv.pvname} failed: ${(e as Error).message}`, pv.pvname, e);
+    }
     if (v === null || v === undefined)
       throw new DeviceError(`get of ${pv.pvname} failed or timed out`, pv.pvname);
     return v;
@@ -198,7 +207,12 @@ export class Device {
   /** Write an attribute; with `wait` resolves when processing completed. Returns the PV's status (1). */
   async put(attr: string, value: unknown, opts: PvPutOptions = {}): Promise<number> {
     const pv = await this.connected(attr, opts.timeout);
-    const rc = await pv.put(value, { timeout: 10, ...opts });
+    let rc: number | null | undefined;
+    try {
+      rc = await pv.put(value, { timeout: 10, ...opts });
+    } catch (e) {
+      throw new DeviceError(`put to ${pv.pvname} failed: ${(e as Error).message}`, pv.pvname, e);
+    }
     if (rc === null || rc === undefined)
       throw new DeviceError(`put to ${pv.pvname} failed: not connected`, pv.pvname);
     if (rc < 0) throw new DeviceError(`put to ${pv.pvname} timed out waiting for completion`, pv.pvname);

@@ -47,7 +47,13 @@ export { Struck, STRUCK_ATTRS, type StruckOptions } from './struck.js';
 export { Transform, TRANSFORM_ROWS, type TransformRow } from './transform.js';
 export { type RecordDeviceOptions } from './records.js';
 export { setDefaultPvFactory, getDefaultPvFactory } from './factory.js';
-export { clientPvFactory, closeClient } from './client-pv.js';
+export {
+  clientPvFactory,
+  closeClient,
+  makeClientPvFactory,
+  ClientPv,
+  type ClientPvFactory,
+} from './client-pv.js';
 export type {
   PvLike,
   PvFactory,

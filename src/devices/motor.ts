@@ -202,12 +202,12 @@ export class Motor extends Device {
       delim: '.',
       attrs: MOTOR_INIT_FIELDS,
       aliases: MOTOR_ALIASES,
-      createAliasPvs: false,
       timeout: opts.timeout ?? 3,
       pvFactory: opts.pvFactory,
     });
     this.name = n;
     this.addPv(`${n}_able.VAL`, 'disabled');
+    this.optionalAttrs.add('disabled');
   }
 
   /**
@@ -391,6 +391,36 @@ export class Motor extends Device {
       fields.map((f) => this.get(f, { asString: true }).then(String, () => 'Not Connected')),
     );
     return Object.fromEntries(fields.map((f, i) => [f, values[i]]));
+  }
+
+  /** pyepics' show_info() as text: the getInfo() table under the motor's description line. */
+  async showInfo(): Promise<string> {
+    const info = await this.getInfo();
+    const rule = '--------------------------------------';
+    const lines = [
+      String(this),
+      rule,
+      ...Object.entries(info).map(([k, v]) => `${k.padEnd(16)} = ${v}`),
+      rule,
+    ];
+    return lines.join('\n');
+  }
+
+  /** pyepics' show_all() as text: every alias with its value and PV name, sorted by alias. */
+  async showAll(): Promise<string> {
+    const names = Object.keys(SNAKE_ALIASES)
+      .map(camel)
+      .sort((a, b) => a.localeCompare(b));
+    const values = await Promise.all(
+      names.map((a) => this.get(a, { asString: true }).then(String, () => 'Not Connected??')),
+    );
+    const out = [
+      `# Motor ${this.name}`,
+      '#  field               value                 PV name',
+      '#------------------------------------------------------------',
+    ];
+    names.forEach((a, i) => out.push(` ${a.padEnd(18)}  ${values[i].padEnd(18)}  ${this.pvName(a)}`));
+    return out.join('\n');
   }
 
   /** Tweak step sizes `j*10**(i-PREC)` (j in 1,2,5) within (0.98*minStep, maxStep]. */

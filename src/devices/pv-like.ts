@@ -8,7 +8,7 @@
 export interface PvCallbackArgs {
   pvname: string;
   value: unknown;
-  charValue?: string | null;
+  charValue?: string | string[] | null;
   status?: number | null;
   severity?: number | null;
   timestamp?: number | null;
@@ -26,8 +26,8 @@ export interface PvGetOptions {
 
 export interface PvPutOptions {
   wait?: boolean;
+  /** Seconds to wait for completion (with wait). */
   timeout?: number;
-  callback?: (...args: never[]) => void;
 }
 
 export interface PvLike {

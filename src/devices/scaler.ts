@@ -53,7 +53,8 @@ export class Scaler extends Device {
    * count has finished (CNT back to 0), or throws DeviceError after `timeout` seconds (default
    * time + 10).
    */
-  async count(time?: number, opts: { wait?: boolean; timeout?: number } = {}): Promise<void> {
+  async count(time?: number, waitOrOpts: boolean | { wait?: boolean; timeout?: number } = {}): Promise<void> {
+    const opts = typeof waitOrOpts === 'boolean' ? { wait: waitOrOpts } : waitOrOpts;
     if (time !== undefined) await this.countTime(time);
     const tp = time ?? (Number(await this.get('TP', { useMonitor: false })) || 0);
     const timeout = opts.timeout ?? tp + 10;

@@ -21,7 +21,7 @@ interface Slot {
   enumStrs?: string[];
   pvs: Set<FakePv>;
   /** Called on every put, after the value is stored; may change other slots. */
-  onPut?: (value: unknown) => void;
+  onPut?: (value: unknown) => void | number | null;
 }
 
 export interface FakeDefinition {
@@ -30,7 +30,11 @@ export interface FakeDefinition {
   type?: string;
   nelm?: number;
   enumStrs?: string[];
-  onPut?: (value: unknown) => void;
+  /**
+   * Called on every put after the value is stored; may change other slots. Returning a number or
+   * null makes the put resolve to it (e.g. -1: put-callback timed out, null: not connected).
+   */
+  onPut?: (value: unknown) => void | number | null;
 }
 
 function typeOf(v: unknown): string {
@@ -105,8 +109,8 @@ export class FakePv implements PvLike {
       if (i >= 0) v = i;
     }
     this.net.set(this.pvname, v);
-    slot.onPut?.(v);
-    return Promise.resolve(1);
+    const r = slot.onPut?.(v);
+    return Promise.resolve(r === undefined ? 1 : r);
   }
   addCallback(fn: PvCallback): number {
     const i = this.nextIndex++;

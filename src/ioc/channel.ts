@@ -4,9 +4,14 @@
  * metadata; writes go through dbPutField semantics (conversion, processing of Passive records,
  * completion when the processing chain it started has finished).
  */
-import { DBR, DBE, DbrNative, ECA, type NativeType } from '../protocol/constants.js';
+import { DBR, DBE, DbrNative, ECA, MAX_ENUM_STATES, type NativeType } from '../protocol/constants.js';
 import type { NativeArray } from '../protocol/values.js';
-import { CaStatusError, type ChannelSnapshot, type ClientIdentity, type ServedChannel } from '../server/provider.js';
+import {
+  CaStatusError,
+  type ChannelSnapshot,
+  type ClientIdentity,
+  type ServedChannel,
+} from '../server/provider.js';
 import { charsToString, isLink, nativeTypeOf, stringToChars, type FieldDef } from './fields.js';
 import { ProcessContext, type DbRecord } from './record.js';
 
@@ -45,7 +50,7 @@ export class FieldChannel implements ServedChannel {
     const af = rec.arrayField(fd.name);
     if (longString) {
       this.nativeType = DbrNative.CHAR;
-      this.elementCount = af ? af.nelm : isLink(fd.dbf) ? LINK_CHARS : fd.size;
+      this.elementCount = af ? af.nelm : isLink(fd.dbf) ? LINK_CHARS : rec.fieldSize(fd);
     } else if (af) {
       this.nativeType = af.nativeType;
       this.elementCount = af.nelm;
@@ -87,7 +92,8 @@ export class FieldChannel implements ServedChannel {
     const m = rec.meta(this.fd);
     if (m.units !== undefined) snap.units = m.units;
     if (m.precision !== undefined) snap.precision = m.precision;
-    if (m.enumStrs) snap.enumStrs = m.enumStrs;
+    if (m.enumStrs)
+      snap.enumStrs = m.enumStrs.length > MAX_ENUM_STATES ? m.enumStrs.slice(0, MAX_ENUM_STATES) : m.enumStrs;
     if (m.enumUndefined !== undefined) snap.enumUndefinedString = m.enumUndefined;
     const l = m.limits;
     if (l) {
@@ -105,10 +111,13 @@ export class FieldChannel implements ServedChannel {
 
   write(value: NativeArray, dbrType: number, client: ClientIdentity): Promise<void> {
     try {
-      if ((this.accessRights(client) & 2) === 0) throw new CaStatusError(ECA.NOWTACCESS, `${this.name}: write access denied`);
+      if ((this.accessRights(client) & 2) === 0)
+        throw new CaStatusError(ECA.NOWTACCESS, `${this.name}: write access denied`);
       return putField(this.rec, this.fd, this.longString, value, dbrType);
     } catch (e) {
-      return Promise.reject(e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message));
+      return Promise.reject(
+        e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message),
+      );
     }
   }
 
@@ -117,7 +126,7 @@ export class FieldChannel implements ServedChannel {
   }
 
   accessRights(client: ClientIdentity): number {
-    if (this.fd.nomod || this.fd.dbf === 'NOACCESS') return 1;
+    if (this.fd.nomod || (this.fd.dbf === 'NOACCESS' && !this.rec.arrayField(this.fd.name))) return 1;
     return this.host.rightsFor(this.rec, this.fd, client) & 3;
   }
 
@@ -131,7 +140,13 @@ export class FieldChannel implements ServedChannel {
  * and DISP checks, conversion, processing when the field is PROC or pp(TRUE) on a Passive record.
  * Resolves when that processing (including asynchronous records it started) has completed.
  */
-export function putField(rec: DbRecord, fd: FieldDef, longString: boolean, value: NativeArray, dbrType: number): Promise<void> {
+export function putField(
+  rec: DbRecord,
+  fd: FieldDef,
+  longString: boolean,
+  value: NativeArray,
+  dbrType: number,
+): Promise<void> {
   if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) {
     const n = value.length ? Number(value[0]) : 0;
     if (dbrType === DBR.PUT_ACKT) {
@@ -147,9 +162,11 @@ export function putField(rec: DbRecord, fd: FieldDef, longString: boolean, value
     }
     return Promise.resolve();
   }
-  if (dbrType < 0 || dbrType > DbrNative.DOUBLE) throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
+  if (dbrType < 0 || dbrType > DbrNative.DOUBLE)
+    throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
   if (fd.nomod) throw new CaStatusError(ECA.NOWTACCESS, `${rec.name}.${fd.name} is read only`);
-  if (rec.v.DISP && fd.name !== 'DISP') throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
+  if (rec.v.DISP && fd.name !== 'DISP')
+    throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
   if (longString && !rec.arrayField(fd.name)) {
     const s = dbrType === DbrNative.CHAR ? charsToString(value as Uint8Array) : String(value[0] ?? '');
     rec.putField(fd, [s], DbrNative.STRING);

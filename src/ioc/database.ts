@@ -71,7 +71,11 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
 
   // ---- loading ----
   /** Load database text (dbLoadRecords). Throws ParseError (file:line) on errors. */
-  loadDatabase(text: string, macros?: string | MacroMap | Record<string, string>, opts: LoadOptions = {}): string[] {
+  loadDatabase(
+    text: string,
+    macros?: string | MacroMap | Record<string, string>,
+    opts: LoadOptions = {},
+  ): string[] {
     const file = opts.file ?? '<string>';
     const warnings: string[] = [];
     const { items } = parseDatabase(text, {
@@ -89,7 +93,11 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
   }
 
   /** Load a .db file. */
-  loadDatabaseFile(path: string, macros?: string | MacroMap | Record<string, string>, opts: Omit<LoadOptions, 'file'> = {}): string[] {
+  loadDatabaseFile(
+    path: string,
+    macros?: string | MacroMap | Record<string, string>,
+    opts: Omit<LoadOptions, 'file'> = {},
+  ): string[] {
     let text: string;
     try {
       text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
@@ -108,23 +116,43 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
     if (!rec && this.aliasOf.has(item.name)) rec = this.recs.get(this.aliasOf.get(item.name)!);
     if (rec) {
       if (item.type !== '*' && item.type !== rec.def.name)
-        throw new ParseError(item.file, item.line, `record "${item.name}" already defined with type ${rec.def.name}, not ${item.type}`);
+        throw new ParseError(
+          item.file,
+          item.line,
+          `record "${item.name}" already defined with type ${rec.def.name}, not ${item.type}`,
+        );
     } else {
-      if (item.type === '*') throw new ParseError(item.file, item.line, `record(*, "${item.name}"): no such record to modify`);
+      if (item.type === '*')
+        throw new ParseError(item.file, item.line, `record(*, "${item.name}"): no such record to modify`);
       const t = this.types.get(item.type);
-      if (!t) throw new ParseError(item.file, item.line, `record type "${item.type}" not found (record "${item.name}")`);
+      if (!t)
+        throw new ParseError(
+          item.file,
+          item.line,
+          `record type "${item.type}" not found (record "${item.name}")`,
+        );
       rec = t.create(item.name, this);
       this.recs.set(item.name, rec);
       created.push(rec);
     }
     for (const f of item.fields) {
       const fd = rec.def.fieldMap.get(f.name);
-      if (!fd) throw new ParseError(item.file, f.line, `record "${item.name}": no field ${f.name} in record type ${rec.def.name}`);
-      if (fd.name === 'NAME' || fd.name === 'RTYP') throw new ParseError(item.file, f.line, `field ${f.name} cannot be set`);
+      if (!fd)
+        throw new ParseError(
+          item.file,
+          f.line,
+          `record "${item.name}": no field ${f.name} in record type ${rec.def.name}`,
+        );
+      if (fd.name === 'NAME' || fd.name === 'RTYP')
+        throw new ParseError(item.file, f.line, `field ${f.name} cannot be set`);
       try {
         rec.loadField(fd, f.value);
       } catch (e) {
-        throw new ParseError(item.file, f.line, `record "${item.name}" field ${f.name}: ${(e as Error).message}`);
+        throw new ParseError(
+          item.file,
+          f.line,
+          `record "${item.name}" field ${f.name}: ${(e as Error).message}`,
+        );
       }
     }
     if (item.infos.length) {
@@ -182,9 +210,15 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
     if (fd.dbf === 'NOACCESS' && !rec.arrayField(fname)) return undefined;
     if (longString) {
       const af = rec.arrayField(fname);
-      const ok = fd.dbf === 'STRING' || fd.dbf === 'INLINK' || fd.dbf === 'OUTLINK' || fd.dbf === 'FWDLINK' || (af && af.nativeType === DbrNative.CHAR);
+      const ok =
+        fd.dbf === 'STRING' ||
+        fd.dbf === 'INLINK' ||
+        fd.dbf === 'OUTLINK' ||
+        fd.dbf === 'FWDLINK' ||
+        (af && af.nativeType === DbrNative.CHAR);
       if (!ok) {
-        if (af && af.nativeType === DbrNative.STRING && rec.def.name.startsWith('ls')) return { rec, fd, longString: false };
+        if (af && af.nativeType === DbrNative.STRING && rec.def.name.startsWith('ls'))
+          return { rec, fd, longString: false };
         longString = false; // RSRV ignores '$' on other fields
       } else if (af) longString = false;
     }
@@ -206,14 +240,19 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
   }
 
   /** Write through the CA put path (dbPutField) without a client: for scripts and tests. */
-  put(name: string, value: NativeArray | number | string | number[] | string[], dbrType?: number): Promise<void> {
+  put(
+    name: string,
+    value: NativeArray | number | string | number[] | string[],
+    dbrType?: number,
+  ): Promise<void> {
     const s = this.split(name);
     if (!s) return Promise.reject(new Error(`no such PV: ${name}`));
     let v: NativeArray;
     let t: number;
     if (typeof value === 'number') [v, t] = [Float64Array.of(value), DbrNative.DOUBLE];
     else if (typeof value === 'string') [v, t] = [[value], DbrNative.STRING];
-    else if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'string') [v, t] = [value as string[], DbrNative.STRING];
+    else if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'string')
+      [v, t] = [value as string[], DbrNative.STRING];
     else if (Array.isArray(value)) [v, t] = [Float64Array.from(value as number[]), DbrNative.DOUBLE];
     else [v, t] = [value, dbrType ?? DbrNative.DOUBLE];
     try {
@@ -243,10 +282,13 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
 
   schedule(fn: () => void, seconds: number, onCancel?: () => void): () => void {
     const entry: { t: NodeJS.Timeout; cancel?: () => void } = {
-      t: setTimeout(() => {
-        this.timers.delete(entry);
-        fn();
-      }, Math.max(0, seconds * 1000)),
+      t: setTimeout(
+        () => {
+          this.timers.delete(entry);
+          fn();
+        },
+        Math.max(0, seconds * 1000),
+      ),
       cancel: onCancel,
     };
     if (this.stopped) entry.t.unref();

@@ -13,7 +13,7 @@ export class ParseError extends Error {
     public readonly line: number,
     public readonly detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${detail}`);
     this.name = 'ParseError';
   }
 }
@@ -134,7 +134,8 @@ class Parser {
 
   private expect(c: string, what: string): void {
     const got = this.peek();
-    if (got !== c) this.err(`expected '${c}' ${what}, found ${got === undefined ? 'end of file' : `'${got}'`}`);
+    if (got !== c)
+      this.err(`expected '${c}' ${what}, found ${got === undefined ? 'end of file' : `'${got}'`}`);
     this.pos++;
   }
 
@@ -317,7 +318,16 @@ class Parser {
     if (!name) this.err('empty record name', line);
     if (/\$\(|\$\{/.test(name)) this.err(`record name "${name}" contains an undefined macro`, line);
     if (/[\s"'.$]/.test(name)) this.err(`bad character in record name "${name}"`, line);
-    const rec: DbRecordItem = { kind: 'record', type, name, fields: [], infos: [], aliases: [], file: this.file, line };
+    const rec: DbRecordItem = {
+      kind: 'record',
+      type,
+      name,
+      fields: [],
+      infos: [],
+      aliases: [],
+      file: this.file,
+      line,
+    };
     this.items.push(rec);
     if (this.peek() !== '{') return;
     this.pos++;
@@ -363,7 +373,9 @@ class Parser {
 export function parseDatabase(text: string, opts: ParseOptions = {}): ParseResult {
   const items: DbItem[] = [];
   const warnings = opts.warnings ?? [];
-  const p = new Parser(text, opts.file ?? '<string>', opts, items, warnings, 0, [...(opts.includePath ?? [])]);
+  const p = new Parser(text, opts.file ?? '<string>', opts, items, warnings, 0, [
+    ...(opts.includePath ?? []),
+  ]);
   p.parse();
   return { items, warnings };
 }

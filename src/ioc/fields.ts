@@ -51,7 +51,20 @@ export const MENUS: Record<string, readonly string[]> = {
     'NO_ALARM', 'READ', 'WRITE', 'HIHI', 'HIGH', 'LOLO', 'LOW', 'STATE', 'COS', 'COMM', 'TIMEOUT', 'HWLIMIT',
     'CALC', 'SCAN', 'LINK', 'SOFT', 'BAD_SUB', 'UDF', 'DISABLE', 'SIMM', 'READ_ACCESS', 'WRITE_ACCESS',
   ], // prettier-ignore
-  menuFtype: ['STRING', 'CHAR', 'UCHAR', 'SHORT', 'USHORT', 'LONG', 'ULONG', 'INT64', 'UINT64', 'FLOAT', 'DOUBLE', 'ENUM'],
+  menuFtype: [
+    'STRING',
+    'CHAR',
+    'UCHAR',
+    'SHORT',
+    'USHORT',
+    'LONG',
+    'ULONG',
+    'INT64',
+    'UINT64',
+    'FLOAT',
+    'DOUBLE',
+    'ENUM',
+  ],
   menuIvoa: ['Continue normally', "Don't drive outputs", 'Set output to IVOV'],
   menuOmsl: ['supervisory', 'closed_loop'],
   menuPini: ['NO', 'YES', 'RUN', 'RUNNING', 'PAUSE', 'PAUSED'],
@@ -64,7 +77,14 @@ export const MENUS: Record<string, readonly string[]> = {
   menuYesNo: ['NO', 'YES'],
   menuConvert: ['NO CONVERSION', 'SLOPE', 'LINEAR'],
   aoOIF: ['Full', 'Incremental'],
-  OOPT: ['Every Time', 'On Change', 'When Zero', 'When Non-zero', 'Transition To Zero', 'Transition To Non-zero'],
+  OOPT: [
+    'Every Time',
+    'On Change',
+    'When Zero',
+    'When Non-zero',
+    'Transition To Zero',
+    'Transition To Non-zero',
+  ],
   calcoutDOPT: ['Use CALC', 'Use OCAL'],
   calcoutINAV: ['Ext PV NC', 'Ext PV OK', 'Local PV', 'Constant'],
   postOnChangeFirst: ['On Change', 'Always'],
@@ -74,7 +94,15 @@ export const MENUS: Record<string, readonly string[]> = {
 };
 
 /** Periods of the periodic menuScan choices (index -> seconds). */
-export const SCAN_PERIODS: Readonly<Record<number, number>> = { 3: 10, 4: 5, 5: 2, 6: 1, 7: 0.5, 8: 0.2, 9: 0.1 };
+export const SCAN_PERIODS: Readonly<Record<number, number>> = {
+  3: 10,
+  4: 5,
+  5: 2,
+  6: 1,
+  7: 0.5,
+  8: 0.2,
+  9: 0.1,
+};
 
 const STRING_DEFAULT_SIZE = 40;
 
@@ -125,7 +153,8 @@ PRIO MENU menu=menuPriority; TPRO UCHAR; BKPT NOACCESS ro; UDF UCHAR pp init=1; 
 TIME NOACCESS ro; UTAG UINT64 ro; FLNK FWDLINK; RTYP STRING ro size=40`);
 
 /** Simulation-mode fields shared by most soft records (accepted and stored, simulation not run). */
-export const SIM_IN = 'SIOL INLINK; SIML INLINK; SIMM MENU menu=menuYesNo; SIMS MENU menu=menuAlarmSevr; OLDSIMM MENU ro menu=menuSimm; SSCN MENU menu=menuScan init=65535; SDLY DOUBLE init=-1.0; SIMPVT NOACCESS ro';
+export const SIM_IN =
+  'SIOL INLINK; SIML INLINK; SIMM MENU menu=menuYesNo; SIMS MENU menu=menuAlarmSevr; OLDSIMM MENU ro menu=menuSimm; SSCN MENU menu=menuScan init=65535; SDLY DOUBLE init=-1.0; SIMPVT NOACCESS ro';
 export const SIM_OUT = SIM_IN.replace('SIOL INLINK', 'SIOL OUTLINK');
 
 export function isLink(dbf: Dbf): boolean {

@@ -128,7 +128,7 @@ export class Link {
     if (p.kind !== 'pv') return this.text.trim();
     let s = p.pvName!;
     if (this.def.dbf === 'FWDLINK') return p.ca ? `${s} CA` : s;
-    s += p.cpp ? ' CPP' : p.cp ? ' CP' : p.ca ? ' CA' : p.pp ? ' PP' : ' NPP';
+    s += p.pp ? ' PP' : p.ca ? ' CA' : p.cp ? ' CP' : p.cpp ? ' CPP' : ' NPP';
     return `${s} ${p.ms}`;
   }
 
@@ -266,7 +266,7 @@ export class Link {
       if (sev && (ms !== 'MSI' || sev >= Severity.INVALID))
         t.setSevr(ms === 'MSS' ? owner.num('NSTA') : AlarmStatus.LINK, sev);
     }
-    if ((this.parsed.pp || f.name === 'PROC') && t.num('SCAN') === 0) t.process(ctx);
+    if (f.name === 'PROC' || (this.parsed.pp && t.num('SCAN') === 0)) t.process(ctx);
     return true;
   }
 

@@ -39,16 +39,16 @@ export function parseMacroString(defs: string): Map<string, string> {
     while (i < n && defs[i] !== '=' && defs[i] !== ',') name += defs[i++];
     name = name.trim();
     if (!name) throw new MacroError(`macro definition without a name in "${defs}"`);
-    if (!/^[A-Za-z0-9_\-+:.[\]<>;]+$/.test(name)) throw new MacroError(`bad macro name "${name}" in "${defs}"`);
+    if (!/^[A-Za-z0-9_\-+:.[\]<>;]+$/.test(name))
+      throw new MacroError(`bad macro name "${name}" in "${defs}"`);
     if (i >= n || defs[i] === ',') throw new MacroError(`macro "${name}" has no '=value' in "${defs}"`);
     i++; // '='
     let value = '';
-    let sawQuote = false;
+    let keep = 0; // length of value that must not be trimmed (quoted or escaped text)
     while (i < n && /[ \t]/.test(defs[i]!)) i++;
     while (i < n && defs[i] !== ',') {
       const c = defs[i]!;
       if (c === '"' || c === "'") {
-        sawQuote = true;
         const q = c;
         i++;
         while (i < n && defs[i] !== q) {
@@ -57,15 +57,17 @@ export function parseMacroString(defs: string): Map<string, string> {
         }
         if (i >= n) throw new MacroError(`unterminated quote in macro "${name}" of "${defs}"`);
         i++;
+        keep = value.length;
       } else if (c === '\\' && i + 1 < n) {
         value += defs[i + 1];
         i += 2;
+        keep = value.length;
       } else {
         value += c;
         i++;
       }
     }
-    out.set(name, sawQuote ? value : value.trimEnd());
+    out.set(name, value.slice(0, keep) + value.slice(keep).trimEnd());
   }
   return out;
 }
@@ -113,8 +115,15 @@ function splitTop(body: string): string[] {
   return parts;
 }
 
-function expandInto(text: string, macros: MacroMap, undef: Set<string>, depth: number, stack: string[]): string {
-  if (depth > MAX_DEPTH) throw new MacroError(`macro expansion too deep (recursive definition of ${stack.join(' -> ')}?)`);
+function expandInto(
+  text: string,
+  macros: MacroMap,
+  undef: Set<string>,
+  depth: number,
+  stack: string[],
+): string {
+  if (depth > MAX_DEPTH)
+    throw new MacroError(`macro expansion too deep (recursive definition of ${stack.join(' -> ')}?)`);
   if (text.indexOf('$') < 0 && text.indexOf('\\') < 0) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -152,7 +161,8 @@ function expandInto(text: string, macros: MacroMap, undef: Set<string>, depth: n
     }
     const value = scope.get(name);
     if (value !== undefined) {
-      if (stack.includes(name)) throw new MacroError(`recursive macro definition: ${[...stack, name].join(' -> ')}`);
+      if (stack.includes(name))
+        throw new MacroError(`recursive macro definition: ${[...stack, name].join(' -> ')}`);
       out += expandInto(value, scope, undef, depth + 1, [...stack, name]);
     } else if (eq >= 0) {
       out += expandInto(head.slice(eq + 1), scope, undef, depth + 1, stack);

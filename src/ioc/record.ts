@@ -3,27 +3,31 @@
  * dbProcess (disable check, record support process, asynchronous completion), alarms
  * (recGblSetSevr/recGblResetAlarms), time stamps, forward links, and per-field metadata for CA.
  */
-import { AlarmStatus, DBE, DbrNative, ECA, EPICS_EPOCH_OFFSET, Severity, type NativeType } from '../protocol/constants.js';
+import {
+  AlarmStatus,
+  DBE,
+  DbrNative,
+  ECA,
+  EPICS_EPOCH_OFFSET,
+  MAX_STRING_SIZE,
+  Severity,
+  type NativeType,
+} from '../protocol/constants.js';
 import type { EpicsTimeStamp, Limits, NativeArray } from '../protocol/values.js';
 import { CaStatusError } from '../server/provider.js';
 import {
-  charsToString,
   coerceToDbf,
-  firstAsNumber,
-  firstAsString,
   fitString,
   formatNumberText,
-  isIntegerDbf,
   isLink,
   nativeTypeOf,
-  parseChoice,
-  parseDbFloat,
-  parseDbInteger,
   parseFloatText,
-  type Dbf,
   type FieldDef,
 } from './fields.js';
+import { convertForPut, fieldMeta, loadFieldText, makeNumeric } from './field-access.js';
 import { Link, type LinkResolver } from './links.js';
+
+export { makeNumeric };
 
 export type FieldValue = number | string;
 export type Listener = (mask: number) => void;
@@ -48,6 +52,8 @@ export interface RecordEnv extends LinkResolver {
   scanChanged(rec: DbRecord): void;
   /** ASG changed. */
   accessChanged(rec: DbRecord): void;
+  /** post_event: process the records with SCAN "Event" and this EVNT. */
+  postEvent(name: string): number;
 }
 
 /** A record type: its fields and how to make an instance. */
@@ -76,36 +82,6 @@ export interface FieldMeta {
   enumStrs?: string[];
   /** Text for an enum value without a state string ("Illegal_Value" for bi/bo, "" for mbb*). */
   enumUndefined?: string;
-}
-
-const VALUE_LIKE = new Set(['VAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'LALM', 'ALST', 'MLST', 'SVAL', 'OVAL', 'PVAL', 'IVOV', 'POVL']);
-
-function typeRange(dbf: Dbf): [number, number] {
-  switch (dbf) {
-    case 'CHAR':
-      return [127, -128];
-    case 'UCHAR':
-      return [255, 0];
-    case 'SHORT':
-      return [32767, -32768];
-    case 'USHORT':
-    case 'ENUM':
-      return [65535, 0];
-    case 'LONG':
-      return [2147483647, -2147483648];
-    case 'ULONG':
-      return [4294967295, 0];
-    case 'INT64':
-      return [9223372036854775808, -9223372036854775808];
-    case 'UINT64':
-      return [18446744073709551615, 0];
-    case 'FLOAT':
-      return [1e30, -1e30];
-    case 'DOUBLE':
-      return [1e300, -1e300];
-    default:
-      return [0, 0];
-  }
 }
 
 /** Current time as an EPICS time stamp (µs resolution). */
@@ -181,6 +157,10 @@ export abstract class DbRecord {
   /** Text of an enum value without a state string. */
   enumUndefined(): string {
     return '';
+  }
+  /** Size (with the NUL) of a string field; lsi/lso override it for VAL (SIZV). */
+  fieldSize(fd: FieldDef): number {
+    return fd.size;
   }
 
   // ---- monitors ----
@@ -285,7 +265,11 @@ export abstract class DbRecord {
    * Go asynchronous: completes after `seconds`, when `finish` runs (with its own context whose
    * work the completion also waits for). Reprocesses afterwards when a put arrived meanwhile (RPRO).
    */
-  protected goAsync(ctx: ProcessContext | undefined, seconds: number, finish: (sub: ProcessContext) => void): void {
+  protected goAsync(
+    ctx: ProcessContext | undefined,
+    seconds: number,
+    finish: (sub: ProcessContext) => void,
+  ): void {
     const p = new Promise<void>((resolve) => {
       this.env.schedule(
         () => {
@@ -293,11 +277,7 @@ export abstract class DbRecord {
           try {
             finish(sub);
           } finally {
-            this.pact = false;
-          }
-          if (this.rpro) {
-            this.rpro = false;
-            this.process(sub);
+            this.endAsync(sub);
           }
           sub.done().then(resolve, resolve);
         },
@@ -312,56 +292,19 @@ export abstract class DbRecord {
     ctx?.add(p);
   }
 
+  /** End of asynchronous processing: clear PACT, reprocess when a put arrived meanwhile (RPRO). */
+  protected endAsync(sub: ProcessContext): void {
+    this.pact = false;
+    if (this.rpro) {
+      this.rpro = false;
+      this.process(sub);
+    }
+  }
+
   // ---- dbPut ----
   /** Set a field from .db text. Throws Error with a message on bad text. */
   loadField(fd: FieldDef, text: string): void {
-    const af = this.arrayField(fd.name);
-    if (af) {
-      af.put([text], DbrNative.STRING);
-      return;
-    }
-    const f = fd.name;
-    switch (fd.dbf) {
-      case 'STRING':
-        this.v[f] = fitString(text, fd.size);
-        break;
-      case 'INLINK':
-      case 'OUTLINK':
-      case 'FWDLINK':
-        this.links.set(f, new Link(this, fd, text));
-        this.v[f] = text;
-        break;
-      case 'MENU': {
-        const i = parseChoice(text, fd.menu!);
-        if (i < 0) {
-          const n = Number(text);
-          if (Number.isInteger(n) && n >= 0 && n <= 0xffff && fd.initial === text) this.v[f] = n;
-          else throw new Error(`bad menu choice "${text}" (choices: ${fd.menu!.join(', ')})`);
-        } else this.v[f] = i;
-        break;
-      }
-      case 'DEVICE': {
-        const i = this.def.deviceTypes.indexOf(text);
-        if (i < 0) throw new Error(`unknown device type "${text}" for record type ${this.def.name}`);
-        this.v[f] = i;
-        break;
-      }
-      case 'ENUM': {
-        const i = parseChoice(text, this.enumStrings(fd), 0xffff);
-        if (i < 0) throw new Error(`bad enum value "${text}"`);
-        this.v[f] = i;
-        break;
-      }
-      case 'NOACCESS':
-        throw new Error('field cannot be set in a database file');
-      case 'FLOAT':
-      case 'DOUBLE':
-        this.v[f] = coerceToDbf(fd.dbf, parseDbFloat(text));
-        break;
-      default:
-        this.v[f] = coerceToDbf(fd.dbf, parseDbInteger(text));
-    }
-    if (f === 'VAL') this.v.UDF = 0;
+    loadFieldText(this, fd, text);
   }
 
   /**
@@ -374,7 +317,7 @@ export abstract class DbRecord {
     const af = this.arrayField(fd.name);
     if (af) af.put(value, dbrType);
     else {
-      const nv = this.convertForPut(fd, value, dbrType);
+      const nv = convertForPut(this, fd, value, dbrType);
       this.checkPut(fd, nv);
       if (isLink(fd.dbf)) {
         const old = this.links.get(fd.name);
@@ -392,49 +335,6 @@ export abstract class DbRecord {
     if (isVal) this.v.UDF = 0;
     if (!(isVal && fd.pp)) this.post(fd.name, DBE.VALUE | DBE.LOG);
     if (fd.prop) this.postAll(DBE.PROPERTY);
-  }
-
-  private convertForPut(fd: FieldDef, value: NativeArray, dbrType: number): FieldValue {
-    const fail = (m: string): never => {
-      throw new CaStatusError(ECA.PUTFAIL, `${this.name}.${fd.name}: ${m}`);
-    };
-    if (value.length === 0) fail('no value');
-    switch (fd.dbf) {
-      case 'STRING':
-      case 'INLINK':
-      case 'OUTLINK':
-      case 'FWDLINK': {
-        const s = dbrType === DbrNative.CHAR && value.length > 1 ? charsToString(value as Uint8Array) : firstAsString(value, dbrType);
-        return fd.dbf === 'STRING' ? fitString(s, fd.size) : s;
-      }
-      case 'MENU':
-      case 'DEVICE': {
-        const choices = fd.dbf === 'MENU' ? fd.menu! : this.def.deviceTypes;
-        if (typeof value[0] === 'string') {
-          const i = parseChoice(value[0], choices);
-          if (i < 0) fail(`"${value[0]}" is not one of ${choices.join(', ')}`);
-          return i;
-        }
-        const n = Math.trunc(value[0] as number);
-        if (!(n >= 0 && n < choices.length)) fail(`choice ${n} out of range`);
-        return n;
-      }
-      case 'ENUM': {
-        if (typeof value[0] === 'string') {
-          const strs = this.enumStrings(fd);
-          const i = parseChoice(value[0], strs);
-          if (i < 0) fail(`"${value[0]}" is not a state of ${this.name}`);
-          return i;
-        }
-        return coerceToDbf('ENUM', value[0] as number);
-      }
-      case 'NOACCESS':
-        return fail('not accessible');
-      default: {
-        const n = firstAsNumber(value, isIntegerDbf(fd.dbf));
-        return coerceToDbf(fd.dbf, n);
-      }
-    }
   }
 
   // ---- reads (links and CA) ----
@@ -513,86 +413,18 @@ export abstract class DbRecord {
     const af = this.arrayField(fd.name);
     if (af) return af.get();
     const t = nativeTypeOf(fd.dbf);
-    if (t === DbrNative.STRING) return { value: [this.readString(fd)], count: 1 };
+    if (t === DbrNative.STRING) return { value: [fitString(this.readString(fd), MAX_STRING_SIZE)], count: 1 };
     const x = this.v[fd.name];
     return { value: makeNumeric(t, [typeof x === 'number' ? x : 0]), count: 1 };
   }
 
   /** Metadata (units, precision, limits, enum strings) of a field. */
   meta(fd: FieldDef): FieldMeta {
-    const dbf = fd.dbf;
-    if (dbf === 'MENU') return { enumStrs: [...fd.menu!] };
-    if (dbf === 'DEVICE') return { enumStrs: [...this.def.deviceTypes] };
-    if (dbf === 'ENUM') return { enumStrs: this.enumStrings(fd), enumUndefined: this.enumUndefined() };
-    if (dbf === 'STRING' || isLink(dbf)) return {};
-    const fm = this.def.fieldMap;
-    const isArrayVal = !!this.arrayField(fd.name);
-    const valDbf = fm.get('VAL')?.dbf;
-    const valueLike = VALUE_LIKE.has(fd.name) && (isArrayVal || dbf === valDbf || fd.name === 'VAL');
-    const out: FieldMeta = {};
-    out.units = fm.has('EGU') && (valueLike || isArrayVal) ? this.str('EGU') : '';
-    const float = dbf === 'FLOAT' || dbf === 'DOUBLE' || (isArrayVal && this.isFloatArray());
-    out.precision = float && fm.has('PREC') ? Math.max(0, Math.min(this.num('PREC'), fd.name === 'VAL' ? 100 : 15)) : 0;
-    if (valueLike || isArrayVal) {
-      const hopr = fm.has('HOPR') ? this.num('HOPR') : 0;
-      const lopr = fm.has('LOPR') ? this.num('LOPR') : 0;
-      const hasDrv = fm.has('DRVH');
-      const alarm = fd.name === 'VAL' && fm.has('HHSV');
-      out.limits = {
-        upperDispLimit: hopr,
-        lowerDispLimit: lopr,
-        upperAlarmLimit: alarm && this.num('HHSV') ? this.num('HIHI') : NaN,
-        upperWarningLimit: alarm && this.num('HSV') ? this.num('HIGH') : NaN,
-        lowerWarningLimit: alarm && this.num('LSV') ? this.num('LOW') : NaN,
-        lowerAlarmLimit: alarm && this.num('LLSV') ? this.num('LOLO') : NaN,
-        upperCtrlLimit: hasDrv ? this.num('DRVH') : hopr,
-        lowerCtrlLimit: hasDrv ? this.num('DRVL') : lopr,
-      };
-    } else {
-      const [hi, lo] = typeRange(dbf);
-      out.limits = {
-        upperDispLimit: hi,
-        lowerDispLimit: lo,
-        upperAlarmLimit: NaN,
-        upperWarningLimit: NaN,
-        lowerWarningLimit: NaN,
-        lowerAlarmLimit: NaN,
-        upperCtrlLimit: hi,
-        lowerCtrlLimit: lo,
-      };
-    }
-    return out;
+    return fieldMeta(this, fd);
   }
 
   /** Whether an array VAL holds FLOAT/DOUBLE (for precision). */
-  protected isFloatArray(): boolean {
+  isFloatArray(): boolean {
     return false;
   }
-}
-
-/** A numeric CA array of `type` from numbers, or an empty one of length n. */
-export function makeNumeric(type: number, src: number[] | number): Exclude<NativeArray, string[]> {
-  const n = typeof src === 'number' ? src : src.length;
-  let a: Exclude<NativeArray, string[]>;
-  switch (type) {
-    case DbrNative.SHORT:
-      a = new Int16Array(n);
-      break;
-    case DbrNative.FLOAT:
-      a = new Float32Array(n);
-      break;
-    case DbrNative.ENUM:
-      a = new Uint16Array(n);
-      break;
-    case DbrNative.CHAR:
-      a = new Uint8Array(n);
-      break;
-    case DbrNative.LONG:
-      a = new Int32Array(n);
-      break;
-    default:
-      a = new Float64Array(n);
-  }
-  if (typeof src !== 'number') a.set(src);
-  return a;
 }

@@ -270,6 +270,33 @@ export function cFormatFixed(v: number, p: number): string {
   return cNegative(v) ? '-' + body : body;
 }
 
+/** C printf("%.*g", p, v) (glibc): %e or %f style by the exponent, trailing zeros removed. */
+export function cFormatGeneral(v: number, p = 6): string {
+  if (!Number.isFinite(v)) return cNanInf(v);
+  const prec = p === 0 ? 1 : p;
+  const a = Math.abs(v);
+  const sign = cNegative(v) ? '-' : '';
+  if (a === 0) return sign + '0';
+  const [m, x] = expHalfEven(a, prec - 1);
+  let body: string;
+  if (x < prec && x >= -4) {
+    body = fixedHalfEven(a, prec - 1 - x);
+  } else {
+    const ax = Math.abs(x);
+    body = `${stripZeros(m)}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
+    return sign + body;
+  }
+  return sign + stripZeros(body);
+}
+
+function stripZeros(s: string): string {
+  if (s.indexOf('.') < 0) return s;
+  let e = s.length;
+  while (s.charCodeAt(e - 1) === 48) e--;
+  if (s.charCodeAt(e - 1) === 46) e--;
+  return s.slice(0, e);
+}
+
 function padStart(s: string, width: number): string {
   return s.length >= width ? s : ' '.repeat(width - s.length) + s;
 }
@@ -419,15 +446,22 @@ function isFloatType(t: NativeType): boolean {
  * the IOC does. Returns an array of the same length; when `from === to` the same array is returned.
  * Throws ConversionError (ECA_PUTFAIL) when a string does not parse.
  */
-export function convertValues(src: NativeArray, from: NativeType, to: NativeType, opts?: ConvertOptions): NativeArray {
+export function convertValues(
+  src: NativeArray,
+  from: NativeType,
+  to: NativeType,
+  opts?: ConvertOptions,
+): NativeArray {
   if (from === to) return src;
   const n = src.length;
   if (from === 0) {
-    if (!Array.isArray(src)) throw new ConversionError('string conversion of a non-string array', ECA.BADTYPE);
+    if (!Array.isArray(src))
+      throw new ConversionError('string conversion of a non-string array', ECA.BADTYPE);
     const out = allocNumeric(to, n);
     if (to === 3) {
       const strs = opts?.enumStrs;
-      for (let i = 0; i < n; i++) out[i] = strs ? parseEnumString(src[i], strs) : parseIntegerString(src[i], 'u16');
+      for (let i = 0; i < n; i++)
+        out[i] = strs ? parseEnumString(src[i], strs) : parseIntegerString(src[i], 'u16');
     } else if (isFloatType(to)) {
       const f32 = to === 2;
       for (let i = 0; i < n; i++) out[i] = parseFloatString(src[i], f32);

@@ -39,8 +39,17 @@ const VALUE_OFFSET: readonly (readonly number[])[] = [
   [4, 28, 48, 422, 21, 44, 80], // CTRL
 ];
 
-const PUT_ACKT = 35;
-const PUT_ACKS = 36;
+/** Per DBR type 0..38: value offset and value type (lookup tables for the hot paths). */
+const META_OF: readonly number[] = Array.from({ length: 39 }, (_, t) =>
+  t <= 34 ? VALUE_OFFSET[Math.floor(t / 7)][t % 7] : t === 37 ? 8 : 0,
+);
+const VT_OF: readonly NativeType[] = Array.from({ length: 39 }, (_, t) =>
+  t <= 34 ? ((t % 7) as NativeType) : t === 35 || t === 36 ? 3 : 0,
+);
+
+/** Arrays up to this many elements are converted element by element (cheaper than a swap setup). */
+const SMALL_ARRAY = 16;
+
 const STSACK_STRING = 37;
 const CLASS_NAME = 38;
 
@@ -56,9 +65,7 @@ function checkType(t: number): void {
 /** The value type of a DBR type. PUT_ACKT/PUT_ACKS carry a u16 (ENUM); STSACK_STRING and CLASS_NAME strings. */
 export function dbrValueType(dbrType: number): NativeType {
   checkType(dbrType);
-  if (dbrType <= 34) return (dbrType % 7) as NativeType;
-  if (dbrType === PUT_ACKT || dbrType === PUT_ACKS) return 3;
-  return 0;
+  return VT_OF[dbrType];
 }
 
 /** The family (plain, STS, TIME, GR, CTRL) of a DBR type; undefined for 35..38. */
@@ -76,9 +83,7 @@ export function dbrPlainType(native: NativeType, family: Family): number {
 /** Bytes before the first value (the value offset). */
 export function dbrMetaSize(dbrType: number): number {
   checkType(dbrType);
-  if (dbrType <= 34) return VALUE_OFFSET[Math.floor(dbrType / 7)][dbrType % 7];
-  if (dbrType === STSACK_STRING) return 8;
-  return 0;
+  return META_OF[dbrType];
 }
 
 /** Size of one value element of a DBR type. */
@@ -91,9 +96,10 @@ export function dbrElementSize(dbrType: number): number {
  * offset, as libca's dbr_size_n).
  */
 export function dbrSize(dbrType: number, count: number): number {
+  checkType(dbrType);
   checkCount(count);
   // sizeof(struct) is always value offset + one element for these structs, so size - elem = offset.
-  return dbrMetaSize(dbrType) + count * dbrElementSize(dbrType);
+  return META_OF[dbrType] + count * NATIVE_ELEMENT_SIZE[VT_OF[dbrType]];
 }
 
 function checkCount(count: number): void {
@@ -184,6 +190,7 @@ function swapInPlace(b: Buffer, elem: number): void {
 function decodeNumeric(type: NativeType, payload: Uint8Array, offset: number, count: number): NativeArray {
   const ctor = CTORS[type] as TypedCtor;
   const elem = NATIVE_ELEMENT_SIZE[type];
+  if (count <= SMALL_ARRAY) return decodeSmall(type, asBuffer(payload), offset, count);
   const bytes = count * elem;
   const ab = new ArrayBuffer(bytes);
   const u8 = new Uint8Array(ab);
@@ -192,11 +199,79 @@ function decodeNumeric(type: NativeType, payload: Uint8Array, offset: number, co
   return new ctor(ab);
 }
 
+function decodeSmall(type: NativeType, b: Buffer, o: number, count: number): NativeArray {
+  switch (type) {
+    case 1: {
+      const out = new Int16Array(count);
+      for (let i = 0; i < count; i++) out[i] = b.readInt16BE(o + 2 * i);
+      return out;
+    }
+    case 2: {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = b.readFloatBE(o + 4 * i);
+      return out;
+    }
+    case 3: {
+      const out = new Uint16Array(count);
+      for (let i = 0; i < count; i++) out[i] = b.readUInt16BE(o + 2 * i);
+      return out;
+    }
+    case 4:
+      return new Uint8Array(b.subarray(o, o + count));
+    case 5: {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) out[i] = b.readInt32BE(o + 4 * i);
+      return out;
+    }
+    default: {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = b.readDoubleBE(o + 8 * i);
+      return out;
+    }
+  }
+}
+
+/** Write n elements of `src` (already of the value type's array class) one by one. */
+function encodeSmall(
+  buf: Buffer,
+  o: number,
+  type: NativeType,
+  src: Exclude<NativeArray, string[]>,
+  n: number,
+): void {
+  switch (type) {
+    case 1:
+      for (let i = 0; i < n; i++) buf.writeInt16BE(src[i], o + 2 * i);
+      break;
+    case 2:
+      for (let i = 0; i < n; i++) buf.writeFloatBE(src[i], o + 4 * i);
+      break;
+    case 3:
+      for (let i = 0; i < n; i++) buf.writeUInt16BE(src[i], o + 2 * i);
+      break;
+    case 4:
+      for (let i = 0; i < n; i++) buf[o + i] = src[i];
+      break;
+    case 5:
+      for (let i = 0; i < n; i++) buf.writeInt32BE(src[i], o + 4 * i);
+      break;
+    default:
+      for (let i = 0; i < n; i++) buf.writeDoubleBE(src[i], o + 8 * i);
+      break;
+  }
+}
+
 /**
  * Write `count` elements of `value` big-endian at `offset` (truncated or zero-filled to `count`).
  * A numeric array of another type is converted with typed-array semantics (integers wrap, NaN -> 0).
  */
-function encodeNumeric(buf: Buffer, offset: number, type: NativeType, count: number, value: NativeArray): void {
+function encodeNumeric(
+  buf: Buffer,
+  offset: number,
+  type: NativeType,
+  count: number,
+  value: NativeArray,
+): void {
   const ctor = CTORS[type] as TypedCtor;
   const elem = NATIVE_ELEMENT_SIZE[type];
   if (Array.isArray(value)) {
@@ -212,8 +287,12 @@ function encodeNumeric(buf: Buffer, offset: number, type: NativeType, count: num
     src = conv;
   }
   const bytes = n * elem;
-  buf.set(new Uint8Array(src.buffer, src.byteOffset, bytes), offset);
-  if (elem > 1 && bytes > 0) swapInPlace(buf.subarray(offset, offset + bytes), elem);
+  if (n <= SMALL_ARRAY) {
+    encodeSmall(buf, offset, type, src, n);
+  } else {
+    buf.set(new Uint8Array(src.buffer, src.byteOffset, bytes), offset);
+    if (elem > 1) swapInPlace(buf.subarray(offset, offset + bytes), elem);
+  }
   const total = count * elem;
   if (total > bytes) buf.fill(0, offset + bytes, offset + total);
 }
@@ -310,7 +389,7 @@ function grLayout(type: NativeType): { units: number; limits: number; precision:
 
 /** Write status/severity and the metadata of `dbrType` into [offset, offset + meta size). */
 function writeMeta(buf: Buffer, offset: number, dbrType: number, data: DbrData): void {
-  const meta = dbrMetaSize(dbrType);
+  const meta = META_OF[dbrType];
   if (meta === 0) return;
   buf.fill(0, offset, offset + meta);
   buf.writeUInt16BE(num(data.status) & 0xffff, offset);
@@ -337,13 +416,13 @@ function writeMeta(buf: Buffer, offset: number, dbrType: number, data: DbrData):
     return;
   }
   const lay = grLayout(type);
-  if (lay.precision) buf.writeInt16BE(num(data.precision) << 16 >> 16, offset + 4);
+  if (lay.precision) buf.writeInt16BE((num(data.precision) << 16) >> 16, offset + 4);
   writeSlotString(buf, offset + lay.units, MAX_UNITS_SIZE, data.units ?? '');
   writeLimits(buf, offset + lay.limits, type, data, family === 4 ? 8 : 6);
 }
 
 function readMeta(buf: Buffer, offset: number, dbrType: number, out: DbrData): void {
-  if (dbrMetaSize(dbrType) === 0) return;
+  if (META_OF[dbrType] === 0) return;
   out.status = buf.readUInt16BE(offset);
   out.severity = buf.readUInt16BE(offset + 2);
   if (dbrType === STSACK_STRING) {
@@ -399,7 +478,12 @@ export function encodeDbr(dbrType: number, count: number, data: DbrData, opts?: 
 }
 
 /** Size `encodeDbr(dbrType, count, data, opts)` will produce (unpadded). */
-export function encodedDbrSize(dbrType: number, count: number, data: DbrData, opts?: EncodeDbrOptions): number {
+export function encodedDbrSize(
+  dbrType: number,
+  count: number,
+  data: DbrData,
+  opts?: EncodeDbrOptions,
+): number {
   if (isShortString(dbrType, count, opts)) {
     const v = data.value;
     return shortStringLength(Array.isArray(v) && v.length > 0 ? v[0] : '') + 1;
@@ -430,18 +514,19 @@ export function encodeDbrInto(
     buf[offset + n] = 0;
     return n + 1;
   }
-  const size = dbrSize(dbrType, count);
+  const size = META_OF[dbrType] + count * NATIVE_ELEMENT_SIZE[VT_OF[dbrType]];
   if (offset + size > buf.length) throw new RangeError('buffer too small for the DBR payload');
   writeMeta(buf, offset, dbrType, data);
-  const meta = dbrMetaSize(dbrType);
-  const type = dbrValueType(dbrType);
+  const meta = META_OF[dbrType];
+  const type = VT_OF[dbrType];
   const vo = offset + meta;
   if (type === 0) {
     if (!Array.isArray(value)) {
       throw new ProtocolError(`DBR type ${dbrType} needs string values, got a ${value.constructor.name}`);
     }
     const n = Math.min(count, value.length);
-    for (let i = 0; i < n; i++) writeSlotString(buf, vo + i * MAX_STRING_SIZE, MAX_STRING_SIZE, String(value[i]));
+    for (let i = 0; i < n; i++)
+      writeSlotString(buf, vo + i * MAX_STRING_SIZE, MAX_STRING_SIZE, String(value[i]));
     if (count > n) buf.fill(0, vo + n * MAX_STRING_SIZE, vo + count * MAX_STRING_SIZE);
   } else if (count > 0) {
     encodeNumeric(buf, vo, type, count, value);
@@ -457,8 +542,8 @@ export function decodeDbr(dbrType: number, count: number, payload: Uint8Array): 
   checkType(dbrType);
   checkCount(count);
   const buf = asBuffer(payload);
-  const meta = dbrMetaSize(dbrType);
-  const type = dbrValueType(dbrType);
+  const meta = META_OF[dbrType];
+  const type = VT_OF[dbrType];
   const elem = NATIVE_ELEMENT_SIZE[type];
   const need = meta + (type === 0 ? Math.max(0, count - 1) * elem : count * elem);
   if (buf.length < need) {

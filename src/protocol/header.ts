@@ -7,6 +7,11 @@ export const HEADER_SIZE = 16;
 export const EXTENDED_HEADER_SIZE = 24;
 /** Hard cap on a single message payload accepted by readers unless configured otherwise (256 MiB). */
 export const DEFAULT_MAX_PAYLOAD = 256 * 1024 * 1024;
+/** A MessageReader drops a reassembly buffer larger than this after SHRINK_AFTER_PUSHES idle pushes. */
+const SHRINK_ABOVE = 4 * 1024 * 1024;
+const SHRINK_AFTER_PUSHES = 1000;
+/** A MessageReader preallocates at most this much beyond the bytes received. */
+const PREALLOCATE_MAX = 32 * 1024 * 1024;
 
 export interface Header {
   command: number;
@@ -171,11 +176,13 @@ export class MessageReader {
   private buf: Buffer;
   private start = 0;
   private end = 0;
+  /** Consecutive pushes handled without the buffer (see SHRINK_AFTER_PUSHES). */
+  private idlePushes = 0;
 
   constructor(
     public maxPayload = DEFAULT_MAX_PAYLOAD,
     public requireAlignment = false,
-    initialSize = 64 * 1024,
+    private readonly initialSize = 64 * 1024,
   ) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
@@ -200,7 +207,14 @@ export class MessageReader {
         off = r.next;
       }
       this.start = this.end = 0;
-      if (off < chunk.length) this.store(chunk.subarray(off));
+      if (off < chunk.length) {
+        this.store(chunk.subarray(off));
+      } else if (this.buf.length > SHRINK_ABOVE && ++this.idlePushes > SHRINK_AFTER_PUSHES) {
+        // A buffer grown for huge messages (16 MB arrays) is kept while they keep coming, and
+        // dropped after a long run of chunks that did not need it.
+        this.buf = Buffer.allocUnsafe(this.initialSize);
+        this.idlePushes = 0;
+      }
       return;
     }
     this.store(chunk);
@@ -228,10 +242,14 @@ export class MessageReader {
   }
 
   private store(chunk: Buffer): void {
+    this.idlePushes = 0;
     const len = chunk.length;
     if (this.end + len > this.buf.length) {
       const live = this.end - this.start;
-      const want = Math.max(live + len, this.expectedSizeAfter(chunk) ?? 0);
+      // Grow to the announced message size at once, but never more than PREALLOCATE_MAX ahead of
+      // the bytes actually received (a bogus header must not make us allocate 256 MB).
+      const expected = Math.min(this.expectedSizeAfter(chunk) ?? 0, live + len + PREALLOCATE_MAX);
+      const want = Math.max(live + len, expected);
       if (want <= this.buf.length && this.start > 0) {
         this.buf.copy(this.buf, 0, this.start, this.end);
       } else {

@@ -3,12 +3,7 @@
  * Builders return whole messages (header + payload padded to 8) as Buffers; names are sent as UTF-8,
  * NUL-terminated and zero-padded to 8 bytes.
  */
-import {
-  CA_MINOR_VERSION,
-  Command,
-  SEARCH_DO_REPLY,
-  SEARCH_DONT_REPLY,
-} from './constants.js';
+import { CA_MINOR_VERSION, Command, SEARCH_DO_REPLY, SEARCH_DONT_REPLY } from './constants.js';
 import { encodeDbrInto, encodedDbrSize } from './dbr.js';
 import type { EncodeDbrOptions } from './dbr.js';
 import {
@@ -40,7 +35,9 @@ export function nulTerminated(s: string): Buffer {
 
 /** The text of a NUL-terminated (or unterminated) payload, cut at the first NUL. */
 export function payloadString(payload: Uint8Array): string {
-  const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const b = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const z = b.indexOf(0);
   return b.toString('utf8', 0, z < 0 ? b.length : z);
 }
@@ -80,7 +77,9 @@ export function encodeHeaderBytes(h: Header & { extended?: boolean }): Buffer {
     buf.writeUInt32BE(h.dataCount >>> 0, 20);
     return buf;
   }
-  const buf = Buffer.alloc(needsExtendedHeader(h.payloadSize, h.dataCount) ? EXTENDED_HEADER_SIZE : HEADER_SIZE);
+  const buf = Buffer.alloc(
+    needsExtendedHeader(h.payloadSize, h.dataCount) ? EXTENDED_HEADER_SIZE : HEADER_SIZE,
+  );
   writeHeader(buf, 0, h);
   return buf;
 }
@@ -127,7 +126,12 @@ export function udpVersion(seq: number, minor: number = CA_MINOR_VERSION): Buffe
 }
 
 /** SEARCH request for `name` (UDP: reply false = DONTREPLY; TCP name servers: reply true = DOREPLY). */
-export function searchRequest(name: string, cid: number, reply = false, minor: number = CA_MINOR_VERSION): Buffer {
+export function searchRequest(
+  name: string,
+  cid: number,
+  reply = false,
+  minor: number = CA_MINOR_VERSION,
+): Buffer {
   return encodeMessage(
     {
       command: Command.SEARCH,
@@ -176,7 +180,11 @@ export function parseSearchReplyMinor(payload: Uint8Array): number | undefined {
 }
 
 /** NOT_FOUND for a DOREPLY search: data_type and count echo the request's (10, minor). */
-export function notFound(cid: number, dataType: number = SEARCH_DO_REPLY, minor: number = CA_MINOR_VERSION): Buffer {
+export function notFound(
+  cid: number,
+  dataType: number = SEARCH_DO_REPLY,
+  minor: number = CA_MINOR_VERSION,
+): Buffer {
   return encodeHeaderOnly(Command.NOT_FOUND, dataType, minor, cid, cid);
 }
 
@@ -186,7 +194,12 @@ export function parseSearchPayloadName(payload: Uint8Array): string {
 }
 
 /** Beacon (RSRV_IS_UP): data_type = server minor, count = TCP port, p1 = beacon number, p2 = IPv4 (0 = use source). */
-export function beacon(seq: number, port: number, addr?: number | string, minor: number = CA_MINOR_VERSION): Buffer {
+export function beacon(
+  seq: number,
+  port: number,
+  addr?: number | string,
+  minor: number = CA_MINOR_VERSION,
+): Buffer {
   return encodeHeaderOnly(Command.RSRV_IS_UP, minor, port, seq, addrNumber(addr, 0));
 }
 
@@ -204,11 +217,17 @@ export function repeaterConfirm(addr: number | string): Buffer {
 // Circuit set-up
 
 export function clientName(user: string): Buffer {
-  return encodeMessage({ command: Command.CLIENT_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 }, nulTerminated(user));
+  return encodeMessage(
+    { command: Command.CLIENT_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
+    nulTerminated(user),
+  );
 }
 
 export function hostName(host: string): Buffer {
-  return encodeMessage({ command: Command.HOST_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 }, nulTerminated(host));
+  return encodeMessage(
+    { command: Command.HOST_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
+    nulTerminated(host),
+  );
 }
 
 /** CREATE_CHAN request: payload the PV name, p1 = cid, p2 = client minor. */
@@ -223,7 +242,13 @@ export function createChanRequest(name: string, cid: number, minor: number = CA_
  * CREATE_CHAN reply: native type and element count (extended header when count >= 0xFFFF; pass
  * `allowExtended` false for a client < minor 9, after capping the count at 0xFFFE).
  */
-export function createChanReply(cid: number, sid: number, type: number, count: number, allowExtended = true): Buffer {
+export function createChanReply(
+  cid: number,
+  sid: number,
+  type: number,
+  count: number,
+  allowExtended = true,
+): Buffer {
   return encodeMessage(
     { command: Command.CREATE_CHAN, dataType: type, dataCount: count, parameter1: cid, parameter2: sid },
     undefined,
@@ -280,7 +305,13 @@ export function readRequest(sid: number, ioid: number, type: number, count: numb
 }
 
 /** READ_NOTIFY reply with an already encoded DBR payload (padded here). */
-export function readNotifyReply(ioid: number, type: number, count: number, status: number, dataBuf: Uint8Array): Buffer {
+export function readNotifyReply(
+  ioid: number,
+  type: number,
+  count: number,
+  status: number,
+  dataBuf: Uint8Array,
+): Buffer {
   return encodeMessage(
     { command: Command.READ_NOTIFY, dataType: type, dataCount: count, parameter1: status, parameter2: ioid },
     dataBuf,
@@ -303,7 +334,13 @@ export function readNotifyReplyDbr(
  * READ_NOTIFY reply for a failed read (ECA_GETFAIL, ECA_NORDACCESS ...): a zeroed payload of the
  * requested type and count, as RSRV sends.
  */
-export function readNotifyFailReply(ioid: number, type: number, count: number, status: number, size: number): Buffer {
+export function readNotifyFailReply(
+  ioid: number,
+  type: number,
+  count: number,
+  status: number,
+  size: number,
+): Buffer {
   return encodeMessage(
     { command: Command.READ_NOTIFY, dataType: type, dataCount: count, parameter1: status, parameter2: ioid },
     Buffer.alloc(size),
@@ -319,7 +356,13 @@ export function readReply(cid: number, ioid: number, type: number, count: number
 // Write
 
 /** WRITE (no reply) with an encoded payload: p1 = sid, p2 = cid. */
-export function writeRequest(sid: number, cid: number, type: number, count: number, dataBuf: Uint8Array): Buffer {
+export function writeRequest(
+  sid: number,
+  cid: number,
+  type: number,
+  count: number,
+  dataBuf: Uint8Array,
+): Buffer {
   return encodeMessage(
     { command: Command.WRITE, dataType: type, dataCount: count, parameter1: sid, parameter2: cid },
     dataBuf,
@@ -327,7 +370,13 @@ export function writeRequest(sid: number, cid: number, type: number, count: numb
 }
 
 /** WRITE_NOTIFY request with an encoded payload: p1 = sid, p2 = ioid. */
-export function writeNotifyRequest(sid: number, ioid: number, type: number, count: number, dataBuf: Uint8Array): Buffer {
+export function writeNotifyRequest(
+  sid: number,
+  ioid: number,
+  type: number,
+  count: number,
+  dataBuf: Uint8Array,
+): Buffer {
   return encodeMessage(
     { command: Command.WRITE_NOTIFY, dataType: type, dataCount: count, parameter1: sid, parameter2: ioid },
     dataBuf,
@@ -355,14 +404,26 @@ export function writeRequestDbr(
 
 /** WRITE_NOTIFY reply: type and count echoed, p1 = ECA status, p2 = ioid. */
 export function writeNotifyReply(ioid: number, type: number, count: number, status: number): Buffer {
-  return encodeMessage({ command: Command.WRITE_NOTIFY, dataType: type, dataCount: count, parameter1: status, parameter2: ioid });
+  return encodeMessage({
+    command: Command.WRITE_NOTIFY,
+    dataType: type,
+    dataCount: count,
+    parameter1: status,
+    parameter2: ioid,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Subscriptions
 
 /** EVENT_ADD request: 16-byte payload (f32 low, high, to = 0, u16 mask, u16 pad). */
-export function eventAddRequest(sid: number, subid: number, type: number, count: number, mask: number): Buffer {
+export function eventAddRequest(
+  sid: number,
+  subid: number,
+  type: number,
+  count: number,
+  mask: number,
+): Buffer {
   const payload = Buffer.alloc(16);
   payload.writeUInt16BE(mask & 0xffff, 12);
   return encodeMessage(
@@ -372,14 +433,27 @@ export function eventAddRequest(sid: number, subid: number, type: number, count:
 }
 
 /** The fields of an EVENT_ADD request payload. Throws ProtocolError when shorter than 14 bytes. */
-export function parseEventAddPayload(payload: Uint8Array): { low: number; high: number; to: number; mask: number } {
+export function parseEventAddPayload(payload: Uint8Array): {
+  low: number;
+  high: number;
+  to: number;
+  mask: number;
+} {
   if (payload.length < 14) throw new ProtocolError(`EVENT_ADD payload of ${payload.length} bytes (need 16)`);
-  const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const b = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   return { low: b.readFloatBE(0), high: b.readFloatBE(4), to: b.readFloatBE(8), mask: b.readUInt16BE(12) };
 }
 
 /** EVENT_ADD update with an already encoded payload: p1 = ECA status, p2 = subid. */
-export function eventAddReply(subid: number, type: number, count: number, status: number, dataBuf: Uint8Array): Buffer {
+export function eventAddReply(
+  subid: number,
+  type: number,
+  count: number,
+  status: number,
+  dataBuf: Uint8Array,
+): Buffer {
   return encodeMessage(
     { command: Command.EVENT_ADD, dataType: type, dataCount: count, parameter1: status, parameter2: subid },
     dataBuf,
@@ -405,7 +479,13 @@ export function eventCancelRequest(sid: number, subid: number, type: number, cou
 
 /** Cancel confirmation: an EVENT_ADD with no payload, p1 = sid, p2 = subid. */
 export function eventCancelReply(sid: number, subid: number, type: number, count: number): Buffer {
-  return encodeMessage({ command: Command.EVENT_ADD, dataType: type, dataCount: count, parameter1: sid, parameter2: subid });
+  return encodeMessage({
+    command: Command.EVENT_ADD,
+    dataType: type,
+    dataCount: count,
+    parameter1: sid,
+    parameter2: subid,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,13 +500,21 @@ export function errorMessage(requestHeaderBytes: Uint8Array, cid: number, eca: n
   const payload = Buffer.alloc(requestHeaderBytes.length + t.length + 1);
   payload.set(requestHeaderBytes, 0);
   payload.set(t, requestHeaderBytes.length);
-  return encodeMessage({ command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: cid, parameter2: eca }, payload);
+  return encodeMessage(
+    { command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: cid, parameter2: eca },
+    payload,
+  );
 }
 
 /** The embedded request header and the text of an ERROR payload. Throws ProtocolError if malformed. */
-export function parseErrorPayload(payload: Uint8Array): { header: Header & { extended: boolean }; text: string } {
+export function parseErrorPayload(payload: Uint8Array): {
+  header: Header & { extended: boolean };
+  text: string;
+} {
   if (payload.length < HEADER_SIZE) throw new ProtocolError(`ERROR payload of ${payload.length} bytes`);
-  const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const b = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   let hlen = HEADER_SIZE;
   let payloadSize = b.readUInt16BE(2);
   let dataCount = b.readUInt16BE(6);

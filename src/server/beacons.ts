@@ -46,6 +46,19 @@ function broadcastOf(info: NetworkInterfaceInfo): string | undefined {
   return intToIpv4((a | ~m) >>> 0);
 }
 
+/** The broadcast address of the interface holding IPv4 address `address` (itself for loopback). */
+export function broadcastAddressOf(
+  address: string,
+  ifaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string | undefined {
+  for (const list of Object.values(ifaces)) {
+    for (const info of list ?? []) {
+      if (info.family === 'IPv4' && info.address === address) return broadcastOf(info);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Beacon destinations: EPICS_CAS_BEACON_ADDR_LIST, plus (EPICS_CAS_AUTO_BEACON_ADDR_LIST, default
  * YES) the broadcast address of every up IPv4 interface, only those in `interfaces` when that is not

@@ -8,8 +8,16 @@
  * value per subscription, until the socket drains. Past `hardLimit` the circuit is dropped.
  */
 import type { Socket } from 'node:net';
-import { ACCESS_READ, ACCESS_WRITE, CA_MINOR_VERSION, Command, DBR, ECA } from '../protocol/constants.js';
-import { needsExtendedHeader } from '../protocol/header.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  CA_MINOR_VERSION,
+  Command,
+  DBE,
+  DBR,
+  ECA,
+} from '../protocol/constants.js';
+import { encodeMessage, needsExtendedHeader } from '../protocol/header.js';
 import type { Header, Message } from '../protocol/header.js';
 import { decodeDbr, isValidDbrType } from '../protocol/dbr.js';
 import type { NativeArray } from '../protocol/values.js';
@@ -18,7 +26,15 @@ import type { OversizeMessage } from './frame-reader.js';
 import { CaStatusError } from './provider.js';
 import type { ChannelProvider, ChannelSnapshot, ClientIdentity, ServedChannel } from './provider.js';
 import { readData, replyCount } from './read-value.js';
-import { dataReply, dataReplySize, errorReply, headerOnly, versionReply } from './replies.js';
+import {
+  dataHeader,
+  dataReply,
+  dataReplySize,
+  encodePayload,
+  errorReply,
+  headerOnly,
+  versionReply,
+} from './replies.js';
 import { plainAddress } from './env.js';
 
 /** What a circuit needs from its server. */
@@ -32,9 +48,21 @@ export interface CircuitContext {
   readonly highWaterMark: number;
   /** Unsent output above which the circuit is dropped. */
   readonly hardLimit: number;
+  /**
+   * Seconds a WRITE_NOTIFY waits behind an unfinished one on the same channel before the unfinished
+   * one is answered ECA_PUTCBINPROG and the next starts (RSRV: 60).
+   */
+  readonly putCallbackTimeout: number;
   allocSid(): number;
   /** Effective access rights (channel rights combined with access security). */
   rightsFor(channel: ServedChannel, client: ClientIdentity): number;
+  /** Called for each write the access security marks TRAPWRITE, once it has completed. Optional. */
+  trapWrite?(
+    channel: ServedChannel,
+    client: ClientIdentity,
+    value: NativeArray,
+    dbrType: number,
+  ): ((status: number) => void) | undefined;
   /** Reference counting of shared channel objects. */
   acquire(channel: ServedChannel): void;
   release(channel: ServedChannel): void;
@@ -64,6 +92,10 @@ interface ChannelEntry {
   unRights?: () => void;
   puts: PutJob[];
   putActive: boolean;
+  /** The put callback in progress (answered once, by completion or by the timeout). */
+  active?: { req: Message; done: boolean };
+  /** Started when a put waits behind the active one (RSRV: 60 s, then ECA_PUTCBINPROG). */
+  putTimer?: NodeJS.Timeout;
   cleared: boolean;
 }
 
@@ -75,7 +107,33 @@ interface Subscription {
   count: number;
   mask: number;
   /** A coalesced update waiting for the socket to drain or EVENTS_ON. */
-  pending?: Buffer;
+  pending?: Update;
+}
+
+/** A monitor update: header, and the (possibly shared) padded payload. */
+interface Update {
+  head: Buffer;
+  body?: Buffer;
+  size: number;
+}
+
+/** Encoded payloads per snapshot object, keyed by count * 64 + DBR type. */
+const payloadCache = new WeakMap<ChannelSnapshot, Map<number, Buffer>>();
+
+/**
+ * The padded payload of an update, shared while the snapshot object is the same (providers that
+ * return a cached, immutable snapshot, like the PVs-from-code API, get one encoding per post for all
+ * subscribers; providers that build a snapshot per call simply miss the cache).
+ */
+function sharedPayload(ch: ServedChannel, snap: ChannelSnapshot, dbrType: number, count: number): Buffer {
+  let m = payloadCache.get(snap);
+  const key = count * 64 + dbrType;
+  const hit = m?.get(key);
+  if (hit) return hit;
+  const body = encodePayload(dbrType, count, readData(ch, snap, dbrType, count));
+  if (!m) payloadCache.set(snap, (m = new Map()));
+  m.set(key, body);
+  return body;
 }
 
 function nameFromPayload(p: Buffer): string {
@@ -108,6 +166,8 @@ export class Circuit {
   private eventsOff = false;
   private queuedPuts = 0;
   private readonly pendingSubs = new Set<Subscription>();
+  /** Bytes held in coalesced updates (counted with the socket backlog against the hard limit). */
+  private pendingBytes = 0;
   private processing = false;
   private barrier: Promise<unknown> | undefined;
 
@@ -119,6 +179,7 @@ export class Circuit {
     this.peer = `${address}:${socket.remotePort ?? 0}`;
     this.identity = { user: '', host: address, address };
     this.reader = new FrameReader(ctx.maxPayload);
+    this.reader.allowExtended = false; // until the client says it speaks minor >= 9
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
     socket.on('data', (chunk: Buffer) => {
@@ -131,7 +192,8 @@ export class Circuit {
     });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('end', () => this.close());
+    // the client closed its side: the replies already queued still go out, then the circuit ends
+    socket.on('end', () => this.closeAfterFlush());
     this.send(versionReply());
   }
 
@@ -140,9 +202,9 @@ export class Circuit {
     return this.channels.size;
   }
 
-  /** Bytes queued for sending. */
+  /** Bytes queued for sending (socket backlog plus coalesced monitor updates). */
   get backlog(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   /** Drop the circuit and everything on it. */
@@ -152,6 +214,7 @@ export class Circuit {
     for (const e of this.channels.values()) this.dropEntry(e);
     this.channels.clear();
     this.pendingSubs.clear();
+    this.pendingBytes = 0;
     this.socket.destroy();
     this.ctx.onClose(this);
   }
@@ -177,35 +240,62 @@ export class Circuit {
       process.nextTick(this.uncork);
     }
     this.socket.write(buf);
-    if (this.socket.writableLength > this.ctx.hardLimit) {
-      this.ctx.log(`CAS: dropping circuit ${this.peer}: ${this.socket.writableLength} bytes unsent`);
-      this.close();
-    }
+    // The message just written does not count: one reply bigger than the limit is not a backlog.
+    if (this.socket.writableLength - buf.length + this.pendingBytes > this.ctx.hardLimit) this.overflow();
+  }
+
+  private overflow(): void {
+    this.ctx.log(
+      `CAS: dropping circuit ${this.peer}: ${this.socket.writableLength + this.pendingBytes} bytes unsent`,
+    );
+    this.close();
   }
 
   private get congested(): boolean {
     return this.socket.writableLength > this.ctx.highWaterMark;
   }
 
-  private deliver(sub: Subscription, buf: Buffer): void {
+  private deliver(sub: Subscription, u: Update): void {
     if (this.eventsOff || this.congested || this.pendingSubs.size > 0) {
-      sub.pending = buf; // latest value wins
+      // latest value wins
+      this.pendingBytes += u.size - (sub.pending ? sub.pending.size : 0);
+      sub.pending = u;
       this.pendingSubs.add(sub);
+      // (the newest update does not count: one update bigger than the limit is not a backlog)
+      if (this.socket.writableLength + this.pendingBytes - u.size > this.ctx.hardLimit) {
+        this.overflow();
+        return;
+      }
       if (!this.eventsOff && !this.congested) this.flushPending();
       return;
     }
-    this.send(buf);
+    this.sendUpdate(u);
+  }
+
+  private sendUpdate(u: Update): void {
+    if (u.body) {
+      this.send(u.head);
+      this.send(u.body);
+    } else {
+      this.send(u.head);
+    }
   }
 
   private flushPending(): void {
     if (this.eventsOff || this.closed) return;
     for (const sub of this.pendingSubs) {
       if (this.congested) return;
-      this.pendingSubs.delete(sub);
-      const b = sub.pending;
-      sub.pending = undefined;
-      if (b) this.send(b);
+      const u = sub.pending;
+      this.unpend(sub);
+      if (u) this.sendUpdate(u);
     }
+  }
+
+  /** Forget a subscription's coalesced update. */
+  private unpend(sub: Subscription): void {
+    if (!this.pendingSubs.delete(sub)) return;
+    if (sub.pending) this.pendingBytes -= sub.pending.size;
+    sub.pending = undefined;
   }
 
   private error(req: Header & { extended?: boolean }, cid: number, eca: number, text: string): void {
@@ -224,6 +314,7 @@ export class Circuit {
     for (const e of this.channels.values()) this.dropEntry(e);
     this.channels.clear();
     this.pendingSubs.clear();
+    this.pendingBytes = 0;
     if (this.corked) {
       this.corked = false;
       this.socket.uncork();
@@ -280,17 +371,40 @@ export class Circuit {
           m = this.reader.next();
         } catch (e) {
           if (e instanceof MisalignedError) {
-            this.fatal(e.header, NO_CID, ECA.INTERNAL, 'Missaligned protocol rejected');
+            if (e.header.command !== Command.VERSION && this.clientMinor < 4) {
+              this.error(e.header, NO_CID, ECA.DEFUNCT, `CAS: Client version ${this.clientMinor} too old`);
+              this.reader.discardAll();
+              continue;
+            }
+            this.fatal(e.header, NO_CID, ECA.INTERNAL, 'CAS: Missaligned protocol rejected');
             return;
           }
           throw e;
         }
         if (!m) break;
-        if (isOversize(m)) {
-          this.error(m, NO_CID, ECA.TOLARGE, `CAS: request of ${m.payloadSize} bytes exceeds the server's limit`);
+        if (m.command !== Command.VERSION && this.clientMinor < 4) {
+          // RSRV ignores deprecated clients (and those that did not say who they are) but keeps the
+          // connection, to avoid a reconnect loop; what was buffered is dropped.
+          this.error(m, NO_CID, ECA.DEFUNCT, `CAS: Client version ${this.clientMinor} too old`);
+          this.reader.discardAll();
           continue;
         }
-        this.dispatch(m);
+        if (isOversize(m)) {
+          this.error(
+            m,
+            NO_CID,
+            ECA.TOLARGE,
+            `CAS: Server unable to load large request message. Max bytes=${this.ctx.maxPayload}`,
+          );
+          continue;
+        }
+        try {
+          this.dispatch(m);
+        } catch (err) {
+          // A provider that throws where it should not must not take the server down.
+          this.ctx.log(`CAS: internal error serving ${this.peer}: ${(err as Error)?.message ?? String(err)}`);
+          this.error(m, NO_CID, ECA.INTERNAL, 'CAS: internal server error');
+        }
       }
       if (this.inputPaused && !this.closed) {
         this.inputPaused = false;
@@ -330,7 +444,21 @@ export class Circuit {
         this.send(headerOnly(m.command, m.dataType, m.dataCount, m.parameter1, m.parameter2));
         return;
       case Command.ECHO:
-        this.send(headerOnly(m.command, m.dataType, m.dataCount, m.parameter1, m.parameter2));
+        // echoed verbatim, payload included (RSRV's echo_action)
+        this.send(
+          m.payload.length
+            ? encodeMessage(
+                {
+                  command: m.command,
+                  dataType: m.dataType,
+                  dataCount: m.dataCount,
+                  parameter1: m.parameter1,
+                  parameter2: m.parameter2,
+                },
+                m.payload,
+              )
+            : headerOnly(m.command, m.dataType, m.dataCount, m.parameter1, m.parameter2),
+        );
         return;
       case Command.CLEAR_CHANNEL:
         return this.onClear(m);
@@ -344,22 +472,23 @@ export class Circuit {
     }
   }
 
+  private setMinor(minor: number): void {
+    this.clientMinor = minor;
+    this.reader.allowExtended = minor >= 9;
+  }
+
   private onVersion(m: Message): void {
-    if (m.dataType > 99) {
+    this.setMinor(m.dataCount);
+    // unsupported client version or priority: the circuit is closed without a word (RSRV)
+    if (m.dataCount < 4 || m.dataType > 99) {
       this.closeAfterFlush();
       return;
     }
     this.priority = m.dataType;
-    if (m.dataCount !== 0) this.clientMinor = m.dataCount;
   }
 
   private onName(m: Message): void {
     const isUser = m.command === Command.CLIENT_NAME;
-    const name = nameFromPayload(m.payload);
-    if (name.length > MAX_NAME) {
-      this.fatal(m, NO_CID, ECA.INTERNAL, `CAS: ${isUser ? 'user' : 'host'} name too long`);
-      return;
-    }
     if (this.channels.size > 0) {
       this.error(
         m,
@@ -369,22 +498,44 @@ export class Circuit {
       );
       return;
     }
+    const z = m.payload.indexOf(0);
+    if (z < 0 || z > MAX_NAME) {
+      // no terminating NUL within the payload, or 512 bytes and more with it: fatal
+      this.fatal(
+        m,
+        NO_CID,
+        ECA.INTERNAL,
+        isUser ? 'a very long user name was specified' : 'bad (very long) host name',
+      );
+      return;
+    }
+    const name = m.payload.toString('utf8', 0, z);
     if (isUser) this.identity.user = name;
     else this.identity.host = name;
   }
 
   private onSearch(m: Message): void {
+    if (m.dataCount < 4) {
+      this.closeAfterFlush();
+      return;
+    }
+    if (m.payload.length <= 1) return;
     const name = nameFromPayload(m.payload);
-    if (name.length > 1 && this.ctx.provider.has(name)) {
-      this.send(headerOnly(Command.SEARCH, this.ctx.tcpPort, 0, NO_CID, m.parameter1));
+    if (this.ctx.provider.has(name)) {
+      this.send(headerOnly(Command.SEARCH, this.ctx.tcpPort, 0, NO_CID, m.parameter2));
     } else if (m.dataType === 10) {
-      this.send(headerOnly(Command.NOT_FOUND, m.dataType, m.dataCount, m.parameter1, m.parameter1));
+      this.send(headerOnly(Command.NOT_FOUND, m.dataType, m.dataCount, m.parameter1, m.parameter2));
     }
   }
 
   private onCreate(m: Message): void {
     const cid = m.parameter1;
-    if (m.parameter2 !== 0) this.clientMinor = m.parameter2;
+    this.setMinor(m.parameter2);
+    if (m.parameter2 < 4) {
+      this.closeAfterFlush();
+      return;
+    }
+    if (m.payload.length <= 1) return; // empty name: ignored
     const name = nameFromPayload(m.payload);
     let ch: ServedChannel | undefined;
     try {
@@ -418,6 +569,16 @@ export class Circuit {
 
   private checkRights(e: ChannelEntry): void {
     if (this.closed || e.cleared) return;
+    try {
+      this.updateRights(e);
+    } catch (err) {
+      this.ctx.log(
+        `CAS: cannot update the rights of ${e.ch.name}: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
+  }
+
+  private updateRights(e: ChannelEntry): void {
     const r = this.ctx.rightsFor(e.ch, this.identity);
     if (r === e.rights) return;
     e.rights = r;
@@ -446,13 +607,15 @@ export class Circuit {
   private dropEntry(e: ChannelEntry): void {
     if (e.cleared) return;
     e.cleared = true;
-    for (const sub of e.subs.values()) this.pendingSubs.delete(sub);
+    for (const sub of e.subs.values()) this.unpend(sub);
     e.subs.clear();
     e.unsubscribe?.();
     e.unsubscribe = undefined;
     e.unRights?.();
     this.queuedPuts -= e.puts.length;
     e.puts.length = 0;
+    if (e.putTimer) clearTimeout(e.putTimer);
+    e.putTimer = undefined;
     this.ctx.release(e.ch);
   }
 
@@ -462,7 +625,10 @@ export class Circuit {
   /** Whether a reply of this type/count can be sent; otherwise sends the ERROR and returns false. */
   private replyFits(m: Message, e: ChannelEntry, dbrType: number, count: number): boolean {
     const size = dataReplySize(dbrType, count);
-    if (count > e.ch.elementCount && size > this.ctx.maxPayload) {
+    // Zero-filling beyond the channel's own size is done up to the size of the channel's data (at
+    // least 16 KiB, the classic CA buffer): a request for 4 G elements of a scalar gets ECA_TOLARGE.
+    const natural = Math.max(16384, dataReplySize(dbrType, e.ch.elementCount));
+    if (count > e.ch.elementCount && (size > natural || size > this.ctx.maxPayload)) {
       this.error(m, e.cid, ECA.TOLARGE, recordName(e.ch.name));
       return false;
     }
@@ -474,12 +640,16 @@ export class Circuit {
   }
 
   private onRead(m: Message, notify: boolean): void {
+    const type = m.dataType;
+    // READ_NOTIFY checks the type before the channel and closes silently (RSRV)
+    if (notify && !isValidDbrType(type)) {
+      this.closeAfterFlush();
+      return;
+    }
     const e = this.entryFor(m);
     if (!e) return;
-    const type = m.dataType;
     if (!isValidDbrType(type)) {
-      if (notify) this.closeAfterFlush();
-      else this.fatal(m, e.cid, ECA.BADTYPE, recordName(e.ch.name));
+      this.fatal(m, e.cid, ECA.BADTYPE, recordName(e.ch.name));
       return;
     }
     const snap = e.ch.snapshot();
@@ -487,7 +657,9 @@ export class Circuit {
     if (!this.replyFits(m, e, type, count)) return;
     const ioid = m.parameter2;
     if (!(e.rights & ACCESS_READ)) {
-      if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, ECA.NORDACCESS, ioid, undefined));
+      // failures carry the requested count (0 stays 0) and a zeroed payload, as RSRV
+      if (notify)
+        this.send(dataReply(Command.READ_NOTIFY, type, m.dataCount, ECA.NORDACCESS, ioid, undefined));
       else this.error(m, e.cid, ECA.NORDACCESS, recordName(e.ch.name));
       return;
     }
@@ -496,7 +668,7 @@ export class Circuit {
       data = readData(e.ch, snap, type, count);
     } catch (err) {
       const eca = ecaOf(err, ECA.GETFAIL);
-      if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, eca, ioid, undefined));
+      if (notify) this.send(dataReply(Command.READ_NOTIFY, type, m.dataCount, eca, ioid, undefined));
       else this.error(m, e.cid, eca, recordName(e.ch.name));
       return;
     }
@@ -505,22 +677,20 @@ export class Circuit {
   }
 
   private onEventAdd(m: Message): void {
-    const e = this.entryFor(m);
-    if (!e) return;
     const type = m.dataType;
     if (!isValidDbrType(type)) {
       this.closeAfterFlush();
       return;
     }
-    if (m.payload.length < 14) {
-      this.fatal(m, e.cid, ECA.INTERNAL, 'CAS: event add request without its mask');
-      return;
-    }
-    const mask = m.payload.readUInt16BE(12);
+    const e = this.entryFor(m);
+    if (!e) return;
+    // RSRV reads the mask without checking the payload size; a request too short to hold one gets
+    // the usual client mask (VALUE | ALARM) here instead of stale bytes.
+    const mask = m.payload.length >= 14 ? m.payload.readUInt16BE(12) : DBE.VALUE | DBE.ALARM;
     const snap = e.ch.snapshot();
     if (!this.replyFits(m, e, type, replyCount(m.dataCount, snap))) return;
     const old = e.subs.get(m.parameter2);
-    if (old) this.pendingSubs.delete(old);
+    if (old) this.unpend(old);
     const sub: Subscription = { subid: m.parameter2, entry: e, dbrType: type, count: m.dataCount, mask };
     e.subs.set(sub.subid, sub);
     if (!e.unsubscribe) e.unsubscribe = e.ch.subscribe((fired) => this.onEvent(e, fired));
@@ -528,12 +698,17 @@ export class Circuit {
   }
 
   private onEvent(e: ChannelEntry, fired: number): void {
-    if (this.closed || e.cleared) return;
+    // without read access the subscription is disabled until the rights come back (RSRV)
+    if (this.closed || e.cleared || !(e.rights & ACCESS_READ)) return;
     let snap: ChannelSnapshot | undefined;
-    for (const sub of e.subs.values()) {
-      if ((sub.mask & fired) === 0) continue;
-      snap ??= e.ch.snapshot();
-      this.update(sub, snap);
+    try {
+      for (const sub of e.subs.values()) {
+        if ((sub.mask & fired) === 0) continue;
+        snap ??= e.ch.snapshot();
+        this.update(sub, snap);
+      }
+    } catch (err) {
+      this.ctx.log(`CAS: cannot post an update of ${e.ch.name}: ${(err as Error)?.message ?? String(err)}`);
     }
   }
 
@@ -541,18 +716,30 @@ export class Circuit {
   private update(sub: Subscription, snap: ChannelSnapshot): void {
     const e = sub.entry;
     const count = replyCount(sub.count, snap);
-    let buf: Buffer;
+    let u: Update;
     if (!(e.rights & ACCESS_READ)) {
-      buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ECA.NORDACCESS, sub.subid, undefined);
+      const head = dataReply(Command.EVENT_ADD, sub.dbrType, sub.count, ECA.NORDACCESS, sub.subid, undefined);
+      u = { head, size: head.length };
     } else {
       try {
-        const data = readData(e.ch, snap, sub.dbrType, count);
-        buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ECA.NORMAL, sub.subid, data);
+        // The payload of a (snapshot, type, count) is encoded once and shared by every subscription
+        // and circuit that sends it; only the 16/24-byte header is per subscription.
+        const body = sharedPayload(e.ch, snap, sub.dbrType, count);
+        const head = dataHeader(Command.EVENT_ADD, sub.dbrType, count, ECA.NORMAL, sub.subid, body.length);
+        u = { head, body, size: head.length + body.length };
       } catch (err) {
-        buf = dataReply(Command.EVENT_ADD, sub.dbrType, count, ecaOf(err, ECA.GETFAIL), sub.subid, undefined);
+        const head = dataReply(
+          Command.EVENT_ADD,
+          sub.dbrType,
+          sub.count,
+          ecaOf(err, ECA.GETFAIL),
+          sub.subid,
+          undefined,
+        );
+        u = { head, size: head.length };
       }
     }
-    this.deliver(sub, buf);
+    this.deliver(sub, u);
   }
 
   private onEventCancel(m: Message): void {
@@ -564,7 +751,7 @@ export class Circuit {
       return;
     }
     e.subs.delete(sub.subid);
-    this.pendingSubs.delete(sub);
+    this.unpend(sub);
     if (e.subs.size === 0 && e.unsubscribe) {
       e.unsubscribe();
       e.unsubscribe = undefined;
@@ -591,7 +778,9 @@ export class Circuit {
       else this.error(m, e.cid, eca, name);
     };
     if (!(e.rights & ACCESS_WRITE)) return fail(ECA.NOWTACCESS);
-    if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS) return fail(ECA.BADTYPE);
+    // db_access refuses other valid types (STS, TIME ...) for puts: ECA_PUTFAIL, as RSRV
+    if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS) return fail(ECA.PUTFAIL);
+    if (m.dataCount === 0) return fail(ECA.BADCOUNT);
     let value: NativeArray;
     try {
       value = decodeDbr(type, m.dataCount, m.payload).value;
@@ -616,25 +805,49 @@ export class Circuit {
         p = Promise.reject(err);
       }
       const req = job.req;
+      const trap = this.ctx.trapWrite?.(e.ch, this.identity, job.value, req.dataType);
+      if (trap)
+        p.then(
+          () => trap(ECA.NORMAL),
+          (err: unknown) => trap(ecaOf(err, ECA.PUTFAIL)),
+        );
       if (job.notify) {
         e.putActive = true;
+        const token = { req, done: false };
+        e.active = token;
         p.then(
-          () => this.putDone(e, req, ECA.NORMAL),
-          (err: unknown) => this.putDone(e, req, ecaOf(err, ECA.PUTFAIL)),
+          () => this.putDone(e, token, ECA.NORMAL),
+          (err: unknown) => this.putDone(e, token, ecaOf(err, ECA.PUTFAIL)),
         );
       } else {
         p.catch((err: unknown) => {
-          if (!this.closed && !e.cleared) this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
+          if (!this.closed && !e.cleared)
+            this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
         });
       }
       this.setBarrier(p);
     }
+    if (e.putActive && e.puts.length > 0 && !e.putTimer && !e.cleared && !this.closed) {
+      const token = e.active;
+      e.putTimer = setTimeout(() => {
+        e.putTimer = undefined;
+        if (token && e.active === token && e.puts.length > 0) this.putDone(e, token, ECA.PUTCBINPROG);
+      }, this.ctx.putCallbackTimeout * 1000);
+      e.putTimer.unref();
+    }
     if (!this.closed && this.inputPaused && !this.barrier) this.process();
   }
 
-  private putDone(e: ChannelEntry, req: Message, eca: number): void {
+  private putDone(e: ChannelEntry, token: { req: Message; done: boolean }, eca: number): void {
+    if (token.done) return; // already answered (ECA_PUTCBINPROG after the timeout)
+    token.done = true;
+    if (e.active !== token) return;
+    e.active = undefined;
     e.putActive = false;
+    if (e.putTimer) clearTimeout(e.putTimer);
+    e.putTimer = undefined;
     if (this.closed || e.cleared) return;
+    const req = token.req;
     this.send(headerOnly(Command.WRITE_NOTIFY, req.dataType, req.dataCount, eca, req.parameter2));
     this.runPuts(e);
   }

@@ -22,6 +22,8 @@ export class FrameReader {
   private end = 0;
   /** Payload bytes of an oversize message still to be thrown away. */
   private discard = 0;
+  /** Whether 0xFFFF in the size field announces the extended header (peers of minor >= 9). */
+  allowExtended = true;
 
   constructor(
     public maxPayload: number,
@@ -76,7 +78,7 @@ export class FrameReader {
     let hlen = HEADER_SIZE;
     let extended = false;
     let dataCount = b.readUInt16BE(s + 6);
-    if (payloadSize === 0xffff) {
+    if (payloadSize === 0xffff && this.allowExtended) {
       if (avail < EXTENDED_HEADER_SIZE) return this.compact();
       payloadSize = b.readUInt32BE(s + 16);
       dataCount = b.readUInt32BE(s + 20);
@@ -119,6 +121,16 @@ export class FrameReader {
     if (!r) return this.compact();
     this.start = r.next;
     return r.message;
+  }
+
+  /**
+   * Throw away everything buffered; with `more`, also the next `more` bytes to arrive (RSRV's
+   * "drain": the rest of a request it refused before its body had arrived). Without it, the rest of
+   * an oversize message being skipped is still skipped.
+   */
+  discardAll(more?: number): void {
+    this.start = this.end = 0;
+    if (more !== undefined) this.discard = more;
   }
 
   private compact(): undefined {

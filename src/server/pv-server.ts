@@ -33,12 +33,19 @@ import type { EpicsTimeStamp, NativeArray } from '../protocol/values.js';
 import { CaServer } from './server.js';
 import type { CaServerOptions } from './server.js';
 import { CaStatusError } from './provider.js';
-import type { ChannelProvider, ChannelSnapshot, ClientIdentity, EventMask, ServedChannel } from './provider.js';
+import type {
+  ChannelProvider,
+  ChannelSnapshot,
+  ClientIdentity,
+  EventMask,
+  ServedChannel,
+} from './provider.js';
 
 export type PvType = 'string' | 'short' | 'int16' | 'float' | 'enum' | 'char' | 'long' | 'int32' | 'double';
 
 /** Values accepted by `post` and as initial values. */
-export type PvValue = number | boolean | string | readonly number[] | readonly string[] | NativeArray | ArrayLike<number>;
+export type PvValue =
+  number | boolean | string | readonly number[] | readonly string[] | NativeArray | ArrayLike<number>;
 
 /** What a put handler receives: a scalar for scalar PVs, the (typed) array otherwise. */
 export type PutValue = number | string | NativeArray;
@@ -71,6 +78,8 @@ export interface PvSpec {
   /** Initial alarm. */
   severity?: number;
   status?: number;
+  /** Initial time stamp (default: when the PV is declared); `{secPastEpoch: 0, nsec: 0}` = never set. */
+  timestamp?: Date | number | EpicsTimeStamp;
   /** Called on a client write with the converted value; its completion completes the put. */
   onPut?: (value: PutValue, pv: ServedPv) => void | boolean | Promise<void | boolean>;
 }
@@ -106,7 +115,10 @@ export class PvDefinitionError extends Error {
 export function epicsNow(): EpicsTimeStamp {
   const ms = performance.timeOrigin + performance.now();
   const sec = Math.floor(ms / 1000);
-  return { secPastEpoch: sec - EPICS_EPOCH_OFFSET, nsec: Math.min(999999999, Math.round((ms - sec * 1000) * 1e6)) };
+  return {
+    secPastEpoch: sec - EPICS_EPOCH_OFFSET,
+    nsec: Math.min(999999999, Math.round((ms - sec * 1000) * 1e6)),
+  };
 }
 
 function toStamp(t: Date | number | EpicsTimeStamp | undefined): EpicsTimeStamp {
@@ -198,7 +210,9 @@ export class ServedPv implements ServedChannel {
     }
     if (spec.enumStrs !== undefined) {
       if (!Array.isArray(spec.enumStrs) || spec.enumStrs.length > MAX_ENUM_STATES) {
-        throw new PvDefinitionError(`PV ${name}: enumStrs must be an array of at most ${MAX_ENUM_STATES} strings`);
+        throw new PvDefinitionError(
+          `PV ${name}: enumStrs must be an array of at most ${MAX_ENUM_STATES} strings`,
+        );
       }
     }
     this.nativeType = native;
@@ -222,10 +236,11 @@ export class ServedPv implements ServedChannel {
       upperCtrlLimit: spec.highCtrl ?? spec.highDisp ?? 0,
       lowerCtrlLimit: spec.lowCtrl ?? spec.lowDisp ?? 0,
     };
-    this._value = spec.value === undefined ? allocNative(native, count === 1 ? 1 : 0) : this.normalize(spec.value);
+    this._value =
+      spec.value === undefined ? allocNative(native, count === 1 ? 1 : 0) : this.normalize(spec.value);
     this._severity = spec.severity ?? Severity.NO_ALARM;
     this._status = spec.status ?? AlarmStatus.NO_ALARM;
-    this._stamp = epicsNow();
+    this._stamp = spec.timestamp === undefined ? epicsNow() : toStamp(spec.timestamp);
   }
 
   /** The value: a number or string for scalars, the array (typed, or string[]) otherwise. */
@@ -268,7 +283,10 @@ export class ServedPv implements ServedChannel {
         const from = nativeTypeOfArray(v);
         out = from === native ? v.slice() : convertValues(v, from, native, opts);
       } else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
-        out = native === DbrNative.STRING ? [...(v as string[])] : convertValues([...(v as string[])], 0, native, opts);
+        out =
+          native === DbrNative.STRING
+            ? [...(v as string[])]
+            : convertValues([...(v as string[])], 0, native, opts);
       } else if (v !== null && typeof v === 'object' && typeof (v as ArrayLike<number>).length === 'number') {
         const src = Float64Array.from(v as ArrayLike<number>, Number);
         out = native === DbrNative.DOUBLE ? src : convertValues(src, DbrNative.DOUBLE, native, opts);
@@ -277,7 +295,9 @@ export class ServedPv implements ServedChannel {
       }
     } catch (e) {
       if (e instanceof PvDefinitionError) throw e;
-      throw new PvDefinitionError(`PV ${this.name}: cannot convert ${JSON.stringify(v)}: ${(e as Error).message}`);
+      throw new PvDefinitionError(
+        `PV ${this.name}: cannot convert ${JSON.stringify(v)}: ${(e as Error).message}`,
+      );
     }
     if (out.length > this.elementCount) {
       out = Array.isArray(out) ? out.slice(0, this.elementCount) : out.subarray(0, this.elementCount);
@@ -323,7 +343,8 @@ export class ServedPv implements ServedChannel {
     if (meta.units !== undefined) this.units = meta.units;
     if (meta.precision !== undefined) this.precision = meta.precision;
     if (meta.enumStrs !== undefined && this.nativeType === DbrNative.ENUM) {
-      if (meta.enumStrs.length > MAX_ENUM_STATES) throw new PvDefinitionError(`PV ${this.name}: too many enum states`);
+      if (meta.enumStrs.length > MAX_ENUM_STATES)
+        throw new PvDefinitionError(`PV ${this.name}: too many enum states`);
       this.enumStrs = [...meta.enumStrs];
     }
     const l = this.limits;
@@ -386,7 +407,8 @@ export class ServedPv implements ServedChannel {
   async write(value: NativeArray, dbrType: number, _client: ClientIdentity): Promise<void> {
     if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) return;
     if (this.readOnly) throw new CaStatusError(ECA.NOWTACCESS, `${this.name} is read-only`);
-    if (!isValidDbrType(dbrType) || dbrType > DBR.DOUBLE) throw new CaStatusError(ECA.BADTYPE, 'bad DBR type');
+    if (!isValidDbrType(dbrType) || dbrType > DBR.DOUBLE)
+      throw new CaStatusError(ECA.BADTYPE, 'bad DBR type');
     let v: NativeArray;
     try {
       v = convertValues(value, dbrValueType(dbrType), this.nativeType, {
@@ -397,8 +419,9 @@ export class ServedPv implements ServedChannel {
       if (e instanceof ConversionError) throw new CaStatusError(e.eca, e.message);
       throw new CaStatusError(ECA.PUTFAIL, (e as Error).message);
     }
-    if (v.length > this.elementCount) v = Array.isArray(v) ? v.slice(0, this.elementCount) : v.subarray(0, this.elementCount);
-    if (v === value) v = Array.isArray(v) ? v.slice() : v.slice();
+    if (v.length > this.elementCount)
+      v = Array.isArray(v) ? v.slice(0, this.elementCount) : v.subarray(0, this.elementCount);
+    // `value` was decoded from the wire for this call: it is ours to keep (no copy).
     if (this.onPut) {
       const user: PutValue = this.elementCount === 1 && v.length === 1 ? v[0] : v;
       let r: void | boolean;

@@ -25,7 +25,12 @@ function head(value: NativeArray, n: number): NativeArray {
  * DbrData for `dbrType` with `count` elements (already resolved from 0). The value may be shorter
  * than `count`: the encoder zero-fills the rest.
  */
-export function readData(channel: ServedChannel, snap: ChannelSnapshot, dbrType: number, count: number): DbrData {
+export function readData(
+  channel: ServedChannel,
+  snap: ChannelSnapshot,
+  dbrType: number,
+  count: number,
+): DbrData {
   if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) {
     throw new CaStatusError(ECA.GETFAIL, 'write-only DBR type');
   }

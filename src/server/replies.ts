@@ -66,13 +66,21 @@ function requestHeaderBytes(req: Header & { extended?: boolean }): Buffer {
  * ERROR (11): payload = the failed request's header + NUL-terminated text, padded; parameter1 = the
  * channel's cid (0xFFFFFFFF when unknown), parameter2 = the ECA status.
  */
-export function errorReply(req: Header & { extended?: boolean }, cid: number, eca: number, text: string): Buffer {
+export function errorReply(
+  req: Header & { extended?: boolean },
+  cid: number,
+  eca: number,
+  text: string,
+): Buffer {
   const hdr = requestHeaderBytes(req);
   const txt = Buffer.from(text, 'utf8');
   const payload = Buffer.alloc(hdr.length + txt.length + 1);
   hdr.copy(payload, 0);
   txt.copy(payload, hdr.length);
-  return encodeMessage({ command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: cid, parameter2: eca }, payload);
+  return encodeMessage(
+    { command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: cid, parameter2: eca },
+    payload,
+  );
 }
 
 /**
@@ -97,7 +105,14 @@ export function dataReply(
     raw = dbrSize(dbrType, count);
   }
   const size = padTo8(raw);
-  const h: Header = { command, payloadSize: size, dataType: dbrType, dataCount: count, parameter1, parameter2 };
+  const h: Header = {
+    command,
+    payloadSize: size,
+    dataType: dbrType,
+    dataCount: count,
+    parameter1,
+    parameter2,
+  };
   const hlen = needsExtendedHeader(size, count) ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
   const buf = Buffer.allocUnsafe(hlen + size);
   writeHeader(buf, 0, h);
@@ -107,6 +122,33 @@ export function dataReply(
   } else {
     buf.fill(0, hlen, hlen + size);
   }
+  return buf;
+}
+
+/** The header of a data reply whose padded payload (`payloadSize` bytes) is sent separately. */
+export function dataHeader(
+  command: number,
+  dbrType: number,
+  count: number,
+  parameter1: number,
+  parameter2: number,
+  payloadSize: number,
+): Buffer {
+  const h: Header = { command, payloadSize, dataType: dbrType, dataCount: count, parameter1, parameter2 };
+  const buf = Buffer.allocUnsafe(
+    needsExtendedHeader(payloadSize, count) ? EXTENDED_HEADER_SIZE : HEADER_SIZE,
+  );
+  writeHeader(buf, 0, h);
+  return buf;
+}
+
+/** A DBR payload of `count` elements, padded to 8. */
+export function encodePayload(dbrType: number, count: number, data: DbrData): Buffer {
+  const raw = dbrSize(dbrType, count);
+  const size = padTo8(raw);
+  const buf = Buffer.allocUnsafe(size);
+  const n = encodeDbrInto(buf, 0, dbrType, count, data);
+  buf.fill(0, n, size);
   return buf;
 }
 

@@ -9,14 +9,39 @@ import type { Server as TcpServer, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/header.js';
-import { BeaconSender, beaconAddresses } from './beacons.js';
+import { BeaconSender, beaconAddresses, broadcastAddressOf } from './beacons.js';
 import { Circuit } from './circuit.js';
 import type { CircuitContext } from './circuit.js';
-import { beaconPeriod as envBeaconPeriod, envYes, ignoreAddresses, interfaceList, serverPort } from './env.js';
+import {
+  beaconPeriod as envBeaconPeriod,
+  envYes,
+  ignoreAddresses,
+  interfaceList,
+  serverPort,
+} from './env.js';
 import type { Env } from './env.js';
 import type { ChannelProvider, ClientIdentity, ServedChannel } from './provider.js';
+import type { NativeArray } from '../protocol/values.js';
 import { UdpResponder } from './udp-responder.js';
-import type { AccessSecurity } from './access-security.js';
+
+/** What the server asks access security: the rights of a client for a group and level. */
+export interface AccessPolicy {
+  rightsFor(asg: string, client: ClientIdentity, asl?: number): number;
+  /** Whether writes by this client to this group are trapped (ACF TRAPWRITE). Optional. */
+  trapWrite?(asg: string, client: ClientIdentity, asl?: number): boolean;
+}
+
+/** A completed write that access security marked TRAPWRITE (what caPutLog records). */
+export interface TrapWriteEvent {
+  /** Channel name. */
+  channel: string;
+  client: ClientIdentity;
+  /** The value as written by the client, in the array type of `dbrType`. */
+  value: NativeArray;
+  dbrType: number;
+  /** ECA status of the write (ECA_NORMAL on success). */
+  status: number;
+}
 
 export interface CaServerOptions {
   provider: ChannelProvider;
@@ -28,14 +53,22 @@ export interface CaServerOptions {
   interfaces?: string[];
   /** Steady beacon period in seconds (default EPICS_CAS_BEACON_PERIOD <- EPICS_CA_BEACON_PERIOD <- 15). */
   beaconPeriod?: number;
-  accessSecurity?: AccessSecurity;
+  /** Access security (e.g. an `AccessSecurity` parsed from an ACF file). */
+  accessSecurity?: AccessPolicy;
   log?: (line: string) => void;
+  /** Called after every write that access security marks TRAPWRITE (put logging). */
+  onTrapWrite?: (event: TrapWriteEvent) => void;
   /** Largest request payload accepted (default 256 MiB, or EPICS_CA_MAX_ARRAY_BYTES when auto is NO). */
   maxPayload?: number;
   /** Unsent bytes per circuit above which input stops and monitors coalesce (default 1 MiB). */
   highWaterMark?: number;
   /** Unsent bytes per circuit above which it is dropped (default 64 MiB beyond the message sent). */
   hardLimit?: number;
+  /**
+   * Seconds a put callback may hold up the next one on the same channel before it is answered
+   * ECA_PUTCBINPROG (default 60, as RSRV).
+   */
+  putCallbackTimeout?: number;
 }
 
 /** One connected client, for diagnostics (casr-like). */
@@ -83,7 +116,7 @@ export class CaServer {
   private readonly provider: ChannelProvider;
   private readonly env: Env;
   private readonly log: (line: string) => void;
-  private accessSecurity: AccessSecurity | undefined;
+  private accessSecurity: AccessPolicy | undefined;
   private readonly tcpServers: TcpServer[] = [];
   private readonly udpSockets: UdpSocket[] = [];
   private readonly circuits = new Set<Circuit>();
@@ -110,17 +143,19 @@ export class CaServer {
         if (Number.isFinite(n) && n > 0) maxPayload = Math.max(16384, Math.floor(n)) + 8;
       }
     }
-    const self = this;
+    const tcpPort = (): number => this._tcpPort;
     this.ctx = {
       provider: this.provider,
       get tcpPort() {
-        return self._tcpPort;
+        return tcpPort();
       },
       maxPayload,
       highWaterMark: opts.highWaterMark ?? 1024 * 1024,
       hardLimit: opts.hardLimit ?? 64 * 1024 * 1024,
+      putCallbackTimeout: opts.putCallbackTimeout ?? 60,
       allocSid: () => this.allocSid(),
       rightsFor: (ch, client) => this.rightsFor(ch, client),
+      trapWrite: (ch, client, value, dbrType) => this.trapWrite(ch, client, value, dbrType),
       acquire: (ch) => this.refs.set(ch, (this.refs.get(ch) ?? 0) + 1),
       release: (ch) => {
         const n = (this.refs.get(ch) ?? 1) - 1;
@@ -168,7 +203,7 @@ export class CaServer {
   }
 
   /** Replace the access security configuration (ACF reload): rights are re-sent where they change. */
-  setAccessSecurity(as: AccessSecurity | undefined): void {
+  setAccessSecurity(as: AccessPolicy | undefined): void {
     this.accessSecurity = as;
     for (const c of this.circuits) c.refreshRights();
   }
@@ -189,6 +224,31 @@ export class CaServer {
     const as = this.accessSecurity;
     if (as && r !== 0) r &= as.rightsFor(ch.asg ?? 'DEFAULT', client, ch.asl ?? 0);
     return r;
+  }
+
+  private trapWrite(
+    ch: ServedChannel,
+    client: ClientIdentity,
+    value: NativeArray,
+    dbrType: number,
+  ): ((status: number) => void) | undefined {
+    const as = this.accessSecurity;
+    const listener = this.opts.onTrapWrite;
+    if (!as?.trapWrite || !listener) return undefined;
+    let trapped: boolean;
+    try {
+      trapped = as.trapWrite(ch.asg ?? 'DEFAULT', client, ch.asl ?? 0);
+    } catch {
+      trapped = false;
+    }
+    if (!trapped) return undefined;
+    return (status) => {
+      try {
+        listener({ channel: ch.name, client: { ...client }, value, dbrType, status });
+      } catch {
+        /* a failing put logger must not disturb the circuit */
+      }
+    };
   }
 
   async start(): Promise<void> {
@@ -233,6 +293,18 @@ export class CaServer {
         }
         this.udpSockets.push(s);
         new UdpResponder(s, has, () => this._tcpPort, ignore);
+        // A socket bound to one interface does not see broadcasts: also listen on the interface's
+        // broadcast address (as RSRV does), answering from the interface's socket.
+        const bcast = iface === '0.0.0.0' ? undefined : broadcastAddressOf(iface);
+        if (bcast && bcast !== iface) {
+          try {
+            const b = await bindUdp(s.address().port, bcast);
+            this.udpSockets.push(b);
+            new UdpResponder(b, has, () => this._tcpPort, ignore, s);
+          } catch {
+            /* not fatal: unicast and name-server searches still work */
+          }
+        }
       }
       this._udpPort = this.udpSockets[0].address().port;
       const period = this.opts.beaconPeriod ?? envBeaconPeriod(this.env);
@@ -268,7 +340,9 @@ export class CaServer {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await Promise.all(
-      this.tcpServers.map((srv) => new Promise<void>((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve()))),
+      this.tcpServers.map(
+        (srv) => new Promise<void>((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve())),
+      ),
     );
     await Promise.all(this.udpSockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.tcpServers.length = 0;

@@ -20,14 +20,14 @@ export function searchReplies(datagram: Buffer, has: (name: string) => boolean, 
   let minor = 0;
   let seq = 0;
   let sawVersion = false;
-  const hits: number[] = []; // cids
+  const hits: number[] = []; // parameter2 of each request (the cid, for libca)
   let off = 0;
   while (off + HEADER_SIZE <= datagram.length) {
     const command = datagram.readUInt16BE(off);
     let size = datagram.readUInt16BE(off + 2);
-    const dataType = datagram.readUInt16BE(off + 4);
     const count = datagram.readUInt16BE(off + 6);
     const p1 = datagram.readUInt32BE(off + 8);
+    const p2 = datagram.readUInt32BE(off + 12);
     let hlen = HEADER_SIZE;
     if (size === 0xffff) {
       if (off + EXTENDED_HEADER_SIZE > datagram.length) break;
@@ -37,11 +37,11 @@ export function searchReplies(datagram: Buffer, has: (name: string) => boolean, 
     const end = off + hlen + size;
     if (end > datagram.length) break;
     if (command === Command.VERSION) {
+      // an unsupported client version stops the processing of the datagram (RSRV)
+      if (count < 4) break;
       sawVersion = true;
-      if (count !== 0) {
-        minor = count;
-        seq = count >= 11 && dataType === 1 ? p1 : 0;
-      }
+      minor = count;
+      seq = count >= 11 ? p1 : 0;
     } else if (command === Command.SEARCH) {
       const cminor = count;
       if (!sawVersion || cminor !== 0) minor = cminor;
@@ -51,7 +51,7 @@ export function searchReplies(datagram: Buffer, has: (name: string) => boolean, 
         const len = z < 0 ? payload.length : z;
         if (len > 1) {
           const name = payload.toString('utf8', 0, len);
-          if (has(name)) hits.push(p1);
+          if (has(name)) hits.push(p2);
         }
       }
     } else {
@@ -92,11 +92,16 @@ export function searchReplies(datagram: Buffer, has: (name: string) => boolean, 
 
 /** Answers searches arriving on one UDP socket. */
 export class UdpResponder {
+  /**
+   * Answers datagrams arriving on `socket`; replies leave from `replyFrom` (default the same socket:
+   * a socket bound to an interface's broadcast address answers from the interface's own socket).
+   */
   constructor(
-    private readonly socket: UdpSocket,
+    socket: UdpSocket,
     private readonly has: (name: string) => boolean,
     private readonly tcpPort: () => number,
     private readonly ignore: ReadonlySet<string> = new Set(),
+    private readonly replyFrom: UdpSocket = socket,
   ) {
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
   }
@@ -110,7 +115,7 @@ export class UdpResponder {
       return;
     }
     for (const r of replies) {
-      this.socket.send(r, rinfo.port, rinfo.address, () => {
+      this.replyFrom.send(r, rinfo.port, rinfo.address, () => {
         /* errors (unreachable client) are ignored, as RSRV does */
       });
     }

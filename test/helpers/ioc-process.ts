@@ -6,7 +6,7 @@
 //   ... ioc.env is the CA env block a client must use (caEnv(ioc.port)).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { caEnv, childEnv, freePort, type CaEnv } from './ports.js';
+import { caClientEnv, caEnv, childEnv, freePort, type CaEnv } from './ports.js';
 
 /** The repository root (this file runs from dist/test/helpers/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,8 +55,10 @@ export interface ExitInfo {
 export interface IocProcess {
   readonly port: number;
   readonly repeaterPort: number;
-  /** The CA env block for clients of this IOC. */
+  /** The CA env block the IOC runs with (caEnv(port)). */
   readonly env: CaEnv;
+  /** The env block for clients of this IOC (EPICS_CA_* only: caClientEnv(port)). */
+  readonly clientEnv: Record<string, string>;
   readonly pid: number;
   readonly child: ChildProcess;
   /** Resolves when the process has exited. */
@@ -206,6 +208,7 @@ export async function startIoc(opts: IocOptions = {}): Promise<IocProcess> {
     port,
     repeaterPort: port + 1,
     env,
+    clientEnv: caClientEnv(port),
     pid: child.pid ?? -1,
     child,
     exited,

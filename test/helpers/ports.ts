@@ -102,6 +102,15 @@ export function caEnv(port: number, repeaterPort: number = port + 1): CaEnv {
   };
 }
 
+/** The client part of caEnv (EPICS_CA_* only): libca warns about EPICS_CAS_BEACON_ADDR_LIST. */
+export function caClientEnv(port: number, repeaterPort: number = port + 1): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(caEnv(port, repeaterPort))) {
+    if (k.startsWith('EPICS_CA_')) env[k] = v;
+  }
+  return env;
+}
+
 /**
  * process.env without any EPICS_* variable, merged with `extra` (e.g. caEnv(port)): the
  * environment for a child process that must see only this test's CA setup.

@@ -99,7 +99,10 @@ export interface TcpStream {
 
 /** Reassemble each TCP direction (key "src>dst") into a byte stream split into messages. */
 export function tcpStreams(packets: TracePacket[]): Map<string, TcpStream> {
-  const parts = new Map<string, { p: TracePacket; chunks: Buffer[]; ends: number[]; ts: number[]; len: number }>();
+  const parts = new Map<
+    string,
+    { p: TracePacket; chunks: Buffer[]; ends: number[]; ts: number[]; len: number }
+  >();
   for (const p of packets) {
     if (p.proto !== 'tcp') continue;
     const key = `${p.srcPort}>${p.dstPort}`;

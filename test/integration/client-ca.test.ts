@@ -10,7 +10,7 @@ describe('ca layer', () => {
   let ioc: FakeIoc;
   let ctx: Context;
   before(async () => {
-    ioc = new FakeIoc(loadTracePvs(['get_records', 'get_dbr_types', 'put_array', 'monitor', 'get_time']));
+    ioc = new FakeIoc(loadTracePvs(['get_records', 'get_dbr_types', 'put_array', 'monitor']));
     const port = await ioc.start();
     ctx = new Context({ env: clientEnv(port), repeater: false, onException: () => {} });
   });
@@ -66,7 +66,10 @@ describe('ca layer', () => {
     const chid = ca.createChannel('T:ao', { context: ctx });
     await ca.connectChannel(chid, 2);
     let called: unknown;
-    assert.equal(await ca.put(chid, 2.5, { wait: true, callback: (a) => (called = a.data), callbackData: 'x' }), 1);
+    assert.equal(
+      await ca.put(chid, 2.5, { wait: true, callback: (a) => (called = a.data), callbackData: 'x' }),
+      1,
+    );
     await ca.poll();
     assert.equal(called, 'x');
     assert.equal(await ca.put(chid, '3.25'), 1);

@@ -7,9 +7,15 @@ import { FakeIoc, clientEnv, loadTracePvs } from './client-fake-ioc.js';
 
 const contextUrl = new URL('../../src/client/context.js', import.meta.url).href;
 
-function runScript(code: string, env: NodeJS.ProcessEnv): Promise<{ out: string; err: string; code: number | null; afterMarkMs: number }> {
+function runScript(
+  code: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ out: string; err: string; code: number | null; afterMarkMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let mark = 0;

@@ -10,14 +10,21 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from '../../src/protocol/constants.js';
-import { MessageReader, decodeDatagram, encodeHeaderOnly, encodeMessage, writeHeader } from '../../src/protocol/header.js';
+import {
+  MessageReader,
+  decodeDatagram,
+  encodeHeaderOnly,
+  encodeMessage,
+  writeHeader,
+} from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** test/fixtures/ca-traces, found from dist/test/integration or test/integration. */
-export const TRACE_DIR = [path.resolve(here, '../../../test/fixtures/ca-traces'), path.resolve(here, '../fixtures/ca-traces')].find((d) =>
-  fs.existsSync(d),
-)!;
+export const TRACE_DIR = [
+  path.resolve(here, '../../../test/fixtures/ca-traces'),
+  path.resolve(here, '../fixtures/ca-traces'),
+].find((d) => fs.existsSync(d))!;
 
 interface TraceLine {
   t: number;
@@ -51,7 +58,12 @@ export interface FakePv {
 }
 
 function copyMsg(m: Message): RecordedReply {
-  return { dataType: m.dataType, dataCount: m.dataCount, status: m.parameter1, payload: Buffer.from(m.payload) };
+  return {
+    dataType: m.dataType,
+    dataCount: m.dataCount,
+    status: m.parameter1,
+    payload: Buffer.from(m.payload),
+  };
 }
 
 /** Load the PVs seen in recorded traces. */
@@ -99,7 +111,8 @@ export function loadTracePvs(names: string[]): Map<string, FakePv> {
         }
       }
       for (const m of cli) {
-        if (m.command === Command.READ_NOTIFY || m.command === Command.WRITE_NOTIFY) ioReq.set(m.parameter2, m);
+        if (m.command === Command.READ_NOTIFY || m.command === Command.WRITE_NOTIFY)
+          ioReq.set(m.parameter2, m);
         if (m.command === Command.EVENT_ADD) subName.set(m.parameter2, sidName.get(m.parameter1)!);
       }
       for (const m of srv) {
@@ -118,10 +131,17 @@ export function loadTracePvs(names: string[]): Map<string, FakePv> {
         } else if (m.command === Command.ERROR) {
           // Payload = the failed request's header (no payload) + text; find the request by its header.
           const h = m.payload.subarray(0, 16);
-          const req = cli.find((q) => q.command === h.readUInt16BE(0) && q.parameter1 === h.readUInt32BE(8) && q.parameter2 === h.readUInt32BE(12));
+          const req = cli.find(
+            (q) =>
+              q.command === h.readUInt16BE(0) &&
+              q.parameter1 === h.readUInt32BE(8) &&
+              q.parameter2 === h.readUInt32BE(12),
+          );
           if (req && req.command === Command.WRITE) {
             const text = cstr(m.payload.subarray(16));
-            pvs.get(sidName.get(req.parameter1)!)!.writeError.set(req.payload.toString('hex'), { status: m.parameter2, text });
+            pvs
+              .get(sidName.get(req.parameter1)!)!
+              .writeError.set(req.payload.toString('hex'), { status: m.parameter2, text });
           }
         }
       }
@@ -131,7 +151,16 @@ export function loadTracePvs(names: string[]): Map<string, FakePv> {
 }
 
 function newPv(name: string): FakePv {
-  return { name, type: 0, count: 1, rights: 3, reads: new Map(), events: [], writeNotify: new Map(), writeError: new Map() };
+  return {
+    name,
+    type: 0,
+    count: 1,
+    rights: 3,
+    reads: new Map(),
+    events: [],
+    writeNotify: new Map(),
+    writeError: new Map(),
+  };
 }
 
 function cstr(b: Buffer): string {
@@ -150,6 +179,8 @@ export interface FakeIocOptions {
   port?: number;
   /** Do not answer ECHO (to test the client's unresponsive detection). */
   ignoreEcho?: boolean;
+  /** Server minor version announced (default 13). */
+  minor?: number;
   /** Interval between replayed subscription updates after the first, ms (default 20). */
   eventIntervalMs?: number;
 }
@@ -182,6 +213,8 @@ export class FakeIoc {
   /** Extra per-message hook: return true when handled. */
   hook: ((m: Message, conn: Conn, reply: (b: Buffer) => void) => boolean) | undefined;
   ignoreEcho: boolean;
+  /** Keep every received message in `received` (default true). */
+  record = true;
 
   constructor(
     pvs: Map<string, FakePv>,
@@ -255,8 +288,19 @@ export class FakeIoc {
       this.searches.push(name);
       if (!this.pvs.has(name)) continue;
       const minor = Buffer.alloc(8);
-      minor.writeUInt16BE(13, 0);
-      out.push(encodeMessage({ command: Command.SEARCH, dataType: this.port, dataCount: 0, parameter1: 0xffffffff, parameter2: m.parameter2 }, minor));
+      minor.writeUInt16BE(this.opts.minor ?? 13, 0);
+      out.push(
+        encodeMessage(
+          {
+            command: Command.SEARCH,
+            dataType: this.port,
+            dataCount: 0,
+            parameter1: 0xffffffff,
+            parameter2: m.parameter2,
+          },
+          minor,
+        ),
+      );
     }
     if (out.length === 0) return;
     out.unshift(encodeHeaderOnly(Command.VERSION, 1, 13, seq, 0));
@@ -267,14 +311,16 @@ export class FakeIoc {
     s.setNoDelay(true);
     const conn: Conn = { socket: s, channels: new Map(), timers: new Set(), priority: -1 };
     this.conns.add(conn);
-    s.write(encodeHeaderOnly(Command.VERSION, 0, 13, 0, 0));
+    s.write(encodeHeaderOnly(Command.VERSION, 0, this.opts.minor ?? 13, 0, 0));
     const reader = new MessageReader(1 << 30, true);
     s.on('data', (chunk) => {
+      s.cork();
       try {
         reader.push(chunk, (m) => this.onTcp(conn, m));
       } catch {
         s.destroy();
       }
+      process.nextTick(() => s.uncork());
     });
     s.on('error', () => {});
     s.on('close', () => {
@@ -284,7 +330,7 @@ export class FakeIoc {
   }
 
   private onTcp(conn: Conn, m: Message): void {
-    this.received.push({ ...m, payload: Buffer.from(m.payload) });
+    if (this.record) this.received.push({ ...m, payload: Buffer.from(m.payload) });
     const reply = (b: Buffer): void => {
       if (!conn.socket.destroyed) conn.socket.write(b);
     };
@@ -293,6 +339,15 @@ export class FakeIoc {
       case Command.VERSION:
         conn.priority = m.dataType;
         return;
+      case Command.SEARCH: {
+        // Name-server use: reply without payload, address = this circuit's peer.
+        const name = cstr(m.payload);
+        this.searches.push(name);
+        if (this.pvs.has(name)) reply(header(Command.SEARCH, 0, this.port, 0, 0xffffffff, m.parameter2));
+        else if (m.dataType === 10)
+          reply(header(Command.NOT_FOUND, 0, m.dataType, m.dataCount, m.parameter1, m.parameter2));
+        return;
+      }
       case Command.CREATE_CHAN: {
         const name = cstr(m.payload);
         const pv = this.pvs.get(name);
@@ -302,13 +357,20 @@ export class FakeIoc {
         }
         const sid = this.nextSid++;
         conn.channels.set(sid, { pv, cid: m.parameter1, sid });
-        reply(Buffer.concat([encodeHeaderOnly(Command.ACCESS_RIGHTS, 0, 0, m.parameter1, pv.rights), header(Command.CREATE_CHAN, 0, pv.type, pv.count, m.parameter1, sid)]));
+        reply(
+          Buffer.concat([
+            encodeHeaderOnly(Command.ACCESS_RIGHTS, 0, 0, m.parameter1, pv.rights),
+            header(Command.CREATE_CHAN, 0, pv.type, pv.count, m.parameter1, sid),
+          ]),
+        );
         return;
       }
       case Command.READ_NOTIFY: {
         const ch = conn.channels.get(m.parameter1);
         if (!ch) return void conn.socket.destroy();
-        const r = ch.pv.reads.get(`${m.dataType}:${m.dataCount}`) ?? [...ch.pv.reads.entries()].find(([k]) => k.startsWith(`${m.dataType}:`))?.[1];
+        const r =
+          ch.pv.reads.get(`${m.dataType}:${m.dataCount}`) ??
+          [...ch.pv.reads.entries()].find(([k]) => k.startsWith(`${m.dataType}:`))?.[1];
         if (!r) {
           reply(header(Command.READ_NOTIFY, 0, m.dataType, m.dataCount, 152, m.parameter2));
           return;
@@ -329,14 +391,22 @@ export class FakeIoc {
         const e = ch.pv.writeError.get(m.payload.toString('hex'));
         if (e) {
           const h = header(m.command, m.payloadSize, m.dataType, m.dataCount, m.parameter1, m.parameter2);
-          reply(encodeMessage({ command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: ch.cid, parameter2: e.status }, Buffer.concat([h, Buffer.from(e.text + '\0', 'latin1')])));
+          reply(
+            encodeMessage(
+              { command: Command.ERROR, dataType: 0, dataCount: 0, parameter1: ch.cid, parameter2: e.status },
+              Buffer.concat([h, Buffer.from(e.text + '\0', 'latin1')]),
+            ),
+          );
         }
         return;
       }
       case Command.EVENT_ADD: {
         const ch = conn.channels.get(m.parameter1);
         if (!ch) return void conn.socket.destroy();
-        const evs = ch.pv.events.length > 0 ? ch.pv.events : [...ch.pv.reads.values()].filter((r) => r.dataType === m.dataType).slice(0, 1);
+        const evs =
+          ch.pv.events.length > 0
+            ? ch.pv.events
+            : [...ch.pv.reads.values()].filter((r) => r.dataType === m.dataType).slice(0, 1);
         let i = 0;
         const subid = m.parameter2;
         const send = (): void => {
@@ -370,13 +440,27 @@ export class FakeIoc {
   }
 }
 
-export function header(command: number, payloadSize: number, dataType: number, dataCount: number, p1: number, p2: number): Buffer {
+export function header(
+  command: number,
+  payloadSize: number,
+  dataType: number,
+  dataCount: number,
+  p1: number,
+  p2: number,
+): Buffer {
   const b = Buffer.alloc(dataCount >= 0xffff || payloadSize >= 0xffff ? 24 : 16);
   writeHeader(b, 0, { command, payloadSize, dataType, dataCount, parameter1: p1, parameter2: p2 });
   return b;
 }
 
-export function withPayload(command: number, dataType: number, dataCount: number, p1: number, p2: number, payload: Buffer): Buffer {
+export function withPayload(
+  command: number,
+  dataType: number,
+  dataCount: number,
+  p1: number,
+  p2: number,
+  payload: Buffer,
+): Buffer {
   return encodeMessage({ command, dataType, dataCount, parameter1: p1, parameter2: p2 }, payload);
 }
 

@@ -1,6 +1,6 @@
 // CA client fault handling against fake IOCs: reconnection, ECHO timeout, ERROR routing, garbage,
 // CREATE_CH_FAIL / SERVER_DISCONN, beacons through a repeater.
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Context } from '../../src/client/context.js';
 import type { CaException } from '../../src/client/context.js';
@@ -35,7 +35,12 @@ describe('client faults', () => {
     const ioc = new FakeIoc(pvs);
     const port = await ioc.start();
     const exceptions: CaException[] = [];
-    const ctx = new Context({ env: clientEnv(port, extraEnv), repeater: false, onException: (e) => exceptions.push(e), ...ctxOpts });
+    const ctx = new Context({
+      env: clientEnv(port, extraEnv),
+      repeater: false,
+      onException: (e) => exceptions.push(e),
+      ...ctxOpts,
+    });
     cleanups.push(() => ioc.stop());
     cleanups.push(() => ctx.close());
     return { ioc, ctx, port, exceptions };
@@ -90,7 +95,11 @@ describe('client faults', () => {
     await until(() => conn.length === 3, 3000);
     assert.deepEqual(conn, [true, false, true]);
     await until(() => updates.length === 2);
-    assert.equal(ioc.received.filter((m) => m.command === Command.EVENT_ADD).length, 1, 'no second EVENT_ADD');
+    assert.equal(
+      ioc.received.filter((m) => m.command === Command.EVENT_ADD).length,
+      1,
+      'no second EVENT_ADD',
+    );
   });
 
   it('routes an ERROR message to the failing get', async () => {
@@ -98,7 +107,16 @@ describe('client faults', () => {
     ioc.hook = (m, _c, reply) => {
       if (m.command !== Command.READ_NOTIFY) return false;
       const h = header(m.command, 0, m.dataType, m.dataCount, m.parameter1, m.parameter2);
-      reply(withPayload(Command.ERROR, 0, 0, 0xffffffff, ECA.BADTYPE, Buffer.concat([h, Buffer.from('bad type\0')])));
+      reply(
+        withPayload(
+          Command.ERROR,
+          0,
+          0,
+          0xffffffff,
+          ECA.BADTYPE,
+          Buffer.concat([h, Buffer.from('bad type\0')]),
+        ),
+      );
       return true;
     };
     const ch = ctx.channel('T:ai');
@@ -178,7 +196,16 @@ describe('client faults', () => {
     for (let i = 0; i < n; i++) vals[i] = i / 2;
     const be = Buffer.from(vals.buffer.slice(0));
     be.swap64();
-    const big: FakePv = { name: 'T:big', type: 6, count: n, rights: 3, reads: new Map(), events: [], writeNotify: new Map(), writeError: new Map() };
+    const big: FakePv = {
+      name: 'T:big',
+      type: 6,
+      count: n,
+      rights: 3,
+      reads: new Map(),
+      events: [],
+      writeNotify: new Map(),
+      writeError: new Map(),
+    };
     big.reads.set(`6:${n}`, { dataType: 6, dataCount: n, status: 1, payload: be });
     const ioc = new FakeIoc(new Map([['T:big', big], ...loadTracePvs(['big_array'])]));
     const port = await ioc.start();
@@ -197,6 +224,12 @@ describe('client faults', () => {
     for (let i = 0; i < n; i += 9973) assert.equal(v[i], i / 2);
     assert.equal(v[n - 1], (n - 1) / 2);
     // The recorded 100000-element reply (extended headers, 18 segments).
+    // Flow control: the long read made the client hold events, then release them.
+    await until(() => ioc.received.some((m) => m.command === Command.EVENTS_ON));
+    const cmds = ioc.received.map((m) => m.command);
+    const off = cmds.indexOf(Command.EVENTS_OFF);
+    assert.ok(off >= 0, 'EVENTS_OFF sent while the array was arriving');
+    assert.ok(cmds.indexOf(Command.EVENTS_ON, off) > off, 'EVENTS_ON after draining');
     const b100 = ctx.channel('T:big100k');
     const r2 = await b100.get({ dbrType: DBR.TIME_DOUBLE, timeout: 5 });
     assert.equal(r2.count, 100000);

@@ -67,6 +67,10 @@ describe('client against recorded softIoc replies', () => {
     assert.equal(typeof ctrl.units, 'string');
     const gr = await mbbi.get({ dbrType: DBR.GR_ENUM, timeout: 2 });
     assert.ok(Array.isArray(gr.enumStrs) && gr.enumStrs.length > 0);
+    const ao = ctx.channel('T:ao');
+    const grd = await ao.get({ dbrType: DBR.GR_DOUBLE, timeout: 2 });
+    assert.ok(Number.isNaN(grd.upperAlarmLimit), 'NaN alarm limits survive');
+    ao.close();
     const cls = await ai.get({ dbrType: DBR.CLASS_NAME });
     assert.deepEqual(cls.value, ['ai']);
     const ack = await ai.get({ dbrType: DBR.STSACK_STRING });
@@ -79,12 +83,15 @@ describe('client against recorded softIoc replies', () => {
   it('put with wait rejects PutError with the server status; plain put failure is an exception', async () => {
     const ao = ctx.channel('T:ao');
     await ao.waitForConnection(2);
-    await assert.rejects(ao.put(['not-a-number'], { dbrType: DBR.STRING, wait: true, timeout: 2 }), (e: unknown) => {
-      assert.ok(e instanceof PutError);
-      assert.equal(e.eca, ECA.PUTFAIL);
-      assert.equal(e.pvname, 'T:ao');
-      return true;
-    });
+    await assert.rejects(
+      ao.put(['not-a-number'], { dbrType: DBR.STRING, wait: true, timeout: 2 }),
+      (e: unknown) => {
+        assert.ok(e instanceof PutError);
+        assert.equal(e.eca, ECA.PUTFAIL);
+        assert.equal(e.pvname, 'T:ao');
+        return true;
+      },
+    );
     exceptions.length = 0;
     await ao.put(['not-a-number'], { dbrType: DBR.STRING });
     const deadline = Date.now() + 2000;
@@ -92,6 +99,8 @@ describe('client against recorded softIoc replies', () => {
     assert.equal(exceptions.length, 1);
     assert.equal(exceptions[0]!.eca, ECA.PUTFAIL);
     assert.equal(exceptions[0]!.pvname, 'T:ao');
+    assert.equal(exceptions[0]!.context, 'op=1, channel=T:ao, type=DBR_STRING, count=1, ctx="T:ao"');
+    assert.equal(exceptions[0]!.message, 'Channel write request failed');
     // put with wait that succeeds
     await ao.put(new Float64Array([2.5]), { dbrType: DBR.DOUBLE, wait: true, timeout: 2 });
     ao.close();
@@ -102,7 +111,10 @@ describe('client against recorded softIoc replies', () => {
     await n.waitForConnection(2);
     assert.equal(n.writeAccess, false);
     const before = ioc.received.filter((m) => m.command === 4 || m.command === 19).length;
-    await assert.rejects(n.put(['foo'], { dbrType: 0 }), (e: unknown) => e instanceof AccessError && e.eca === ECA.NOWTACCESS);
+    await assert.rejects(
+      n.put(['foo'], { dbrType: 0 }),
+      (e: unknown) => e instanceof AccessError && e.eca === ECA.NOWTACCESS,
+    );
     assert.equal(ioc.received.filter((m) => m.command === 4 || m.command === 19).length, before);
     n.close();
   });
@@ -129,7 +141,10 @@ describe('client against recorded softIoc replies', () => {
     sub.clear();
     assert.equal(sub.active, false);
     await new Promise((r) => setTimeout(r, 50));
-    assert.ok(ioc.received.some((m) => m.command === 2), 'EVENT_CANCEL sent');
+    assert.ok(
+      ioc.received.some((m) => m.command === 2),
+      'EVENT_CANCEL sent',
+    );
     cnt.close();
   });
 

@@ -3,11 +3,14 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command, DBR, DBE, ECA } from '../../src/protocol/constants.js';
 import { decodeDbr } from '../../src/protocol/dbr.js';
-import { serve, CaStatusError } from '../../src/server/index.js';
-import type { PvServer } from '../../src/server/index.js';
+import { serve, CaServer, CaStatusError, PvProvider } from '../../src/server/index.js';
+import type { PvServer, ServedChannel } from '../../src/server/index.js';
 import { RawClient, msg, nameBuf, sleep, testEnv, udpExchange } from './server-helpers.js';
 
-function searchDatagram(names: string[], opts: { minor?: number; seq?: number; reply?: number } = {}): Buffer {
+function searchDatagram(
+  names: string[],
+  opts: { minor?: number; seq?: number; reply?: number } = {},
+): Buffer {
   const minor = opts.minor ?? 13;
   const parts = [msg(Command.VERSION, 1, minor, opts.seq ?? 7)];
   names.forEach((n, i) => parts.push(msg(Command.SEARCH, opts.reply ?? 5, minor, i + 1, i + 1, nameBuf(n))));
@@ -32,7 +35,15 @@ describe('CA server commands', () => {
       port: 0,
       beaconPeriod: 15,
       pvs: {
-        'S:dbl': { type: 'double', value: 21.5, units: 'degC', precision: 3, highAlarm: 90, lowDisp: -20, highDisp: 100 },
+        'S:dbl': {
+          type: 'double',
+          value: 21.5,
+          units: 'degC',
+          precision: 3,
+          highAlarm: 90,
+          lowDisp: -20,
+          highDisp: 100,
+        },
         'S:ro': { type: 'long', value: 42, readOnly: true },
         'S:enum': { type: 'enum', enumStrs: ['Off', 'On', 'Fault'], value: 1 },
         'S:str': { type: 'string', value: 'hello world' },
@@ -64,7 +75,10 @@ describe('CA server commands', () => {
       assert.equal(r.length, 1);
       const d = r[0];
       assert.equal(d.length, 16 + 24 * 2);
-      assert.deepEqual([d.readUInt16BE(0), d.readUInt16BE(4), d.readUInt16BE(6), d.readUInt32BE(8)], [0, 1, 13, 4242]);
+      assert.deepEqual(
+        [d.readUInt16BE(0), d.readUInt16BE(4), d.readUInt16BE(6), d.readUInt32BE(8)],
+        [0, 1, 13, 4242],
+      );
       assert.equal(d.readUInt16BE(16), Command.SEARCH);
       assert.equal(d.readUInt16BE(18), 8);
       assert.equal(d.readUInt16BE(20), port);
@@ -91,6 +105,13 @@ describe('CA server commands', () => {
       }
       assert.equal(hits, 100);
       assert.ok(r.length >= 3);
+    });
+    it('stops at a VERSION of an unsupported minor', async () => {
+      const d = Buffer.concat([
+        msg(Command.VERSION, 0, 0),
+        msg(Command.SEARCH, 5, 13, 1, 1, nameBuf('S:dbl')),
+      ]);
+      assert.equal((await udpExchange(port, d, 150)).length, 0);
     });
     it('stops at garbage without crashing', async () => {
       const g = Buffer.concat([searchDatagram(['S:dbl']), Buffer.from([1, 2, 3])]);
@@ -132,7 +153,10 @@ describe('CA server commands', () => {
       c.send(msg(Command.READ_NOTIFY, DBR.DOUBLE, 0, wf.sid, 101));
       r = await c.next((m) => m.parameter2 === 101);
       assert.equal(r.dataCount, 4);
-      assert.deepEqual([...(decodeDbr(DBR.DOUBLE, 4, r.payload).value as Float64Array)], [1.5, 2.5, 3.5, -4e5]);
+      assert.deepEqual(
+        [...(decodeDbr(DBR.DOUBLE, 4, r.payload).value as Float64Array)],
+        [1.5, 2.5, 3.5, -4e5],
+      );
 
       c.send(msg(Command.READ_NOTIFY, DBR.DOUBLE, 12, wf.sid, 102));
       r = await c.next((m) => m.parameter2 === 102);
@@ -227,7 +251,7 @@ describe('CA server commands', () => {
 
       c.send(msg(Command.WRITE, DBR.TIME_DOUBLE, 1, d.sid, 1, Buffer.alloc(24)));
       e = await c.nextCmd(Command.ERROR);
-      assert.equal(e.parameter2, ECA.BADTYPE);
+      assert.equal(e.parameter2, ECA.PUTFAIL);
       assert.equal(c.closed, false);
       await sleep(20);
       assert.equal(c.closed, false);
@@ -258,6 +282,10 @@ describe('CA server commands', () => {
       r = await c.next((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 === 3);
       assert.equal(r.parameter1, ECA.NOWTACCESS);
 
+      c.send(msg(Command.WRITE_NOTIFY, DBR.DOUBLE, 0, p.sid, 0));
+      r = await c.next((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 === 0);
+      assert.equal(r.parameter1, ECA.BADCOUNT);
+
       c.send(msg(Command.WRITE_NOTIFY, DBR.STRING, 1, p.sid, 4, Buffer.from('abc\0\0\0\0\0')));
       r = await c.next((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 === 4);
       assert.equal(r.parameter1, ECA.PUTFAIL);
@@ -269,7 +297,10 @@ describe('CA server commands', () => {
       c.send(msg(Command.READ_NOTIFY, DBR.DOUBLE, 1, d.sid, 50));
       await c.next((m) => m.command === Command.READ_NOTIFY && m.parameter2 === 50);
       await sleep(50);
-      assert.equal(c.received.filter((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 >= 5).length, 0);
+      assert.equal(
+        c.received.filter((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 >= 5).length,
+        0,
+      );
       assert.ok(release);
       release();
       r = await c.next((m) => m.command === Command.WRITE_NOTIFY && m.parameter2 === 5);
@@ -304,11 +335,17 @@ describe('CA server commands', () => {
       u = await c.next((m) => m.command === Command.EVENT_ADD && m.parameter2 === 78);
       assert.equal(u.dataCount, 2);
       await sleep(30);
-      assert.equal(c.received.filter((m) => m.parameter2 === 79 && m.command === Command.EVENT_ADD).length, 1);
+      assert.equal(
+        c.received.filter((m) => m.parameter2 === 79 && m.command === Command.EVENT_ADD).length,
+        1,
+      );
 
       c.send(msg(Command.EVENT_CANCEL, DBR.TIME_DOUBLE, 1, d.sid, 77));
       const conf = await c.next((m) => m.command === Command.EVENT_ADD && m.parameter2 === 77);
-      assert.deepEqual([conf.payloadSize, conf.dataType, conf.dataCount, conf.parameter1], [0, DBR.TIME_DOUBLE, 1, d.sid]);
+      assert.deepEqual(
+        [conf.payloadSize, conf.dataType, conf.dataCount, conf.parameter1],
+        [0, DBR.TIME_DOUBLE, 1, d.sid],
+      );
       server.pv('S:dbl').post(21.5, { severity: 0, status: 0 });
       await sleep(30);
       assert.equal(c.received.filter((m) => m.parameter2 === 77).length, 3);
@@ -348,6 +385,9 @@ describe('CA server commands', () => {
       c.send(msg(Command.ECHO));
       const e = await c.nextCmd(Command.ECHO);
       assert.deepEqual([e.dataType, e.dataCount, e.parameter1, e.parameter2], [0, 0, 0, 0]);
+      c.send(msg(Command.ECHO, 0, 0, 1, 2, Buffer.from('12345678')));
+      const ep = await c.nextCmd(Command.ECHO);
+      assert.equal(ep.payload.toString(), '12345678');
       c.send(msg(Command.READ_SYNC, 0, 0, 5, 6));
       const rs = await c.nextCmd(Command.READ_SYNC);
       assert.deepEqual([rs.parameter1, rs.parameter2], [5, 6]);
@@ -371,7 +411,10 @@ describe('CA server commands', () => {
       assert.equal(e.parameter2, ECA.INTERNAL);
       c.send(msg(Command.ECHO));
       await c.nextCmd(Command.ECHO);
-      assert.equal(server.server.clients().some((x) => x.user === 'tester'), true);
+      assert.equal(
+        server.server.clients().some((x) => x.user === 'tester'),
+        true,
+      );
       c.close();
 
       const l = await RawClient.connect(port);
@@ -411,9 +454,50 @@ describe('CA server commands', () => {
         const d = await c.create('S:dbl', 1);
         c.send(make(d.sid));
         await c.waitClosed();
-        assert.equal(c.received.some((m) => m.command === Command.ERROR), withError);
+        assert.equal(
+          c.received.some((m) => m.command === Command.ERROR),
+          withError,
+        );
       });
     }
+    it('requests before a VERSION get ECA_DEFUNCT; the circuit stays open', async () => {
+      const c = await RawClient.connect(port);
+      c.send(msg(Command.CREATE_CHAN, 0, 0, 1, 13, nameBuf('S:dbl')));
+      const e = await c.nextCmd(Command.ERROR);
+      assert.equal(e.parameter2, ECA.DEFUNCT);
+      assert.match(e.payload.toString('latin1', 16), /^CAS: Client version 0 too old\0/);
+      await sleep(20);
+      c.hello();
+      assert.equal((await c.create('S:dbl', 2)).type, DBR.DOUBLE);
+      c.close();
+    });
+    it('a VERSION below minor 4 closes the circuit silently', async () => {
+      const c = await RawClient.connect(port);
+      c.send(msg(Command.VERSION, 0, 3));
+      await c.waitClosed();
+      assert.equal(c.received.filter((m) => m.command === Command.ERROR).length, 0);
+    });
+    it('ignores CREATE_CHAN with an empty name', async () => {
+      const c = await RawClient.connect(port);
+      c.hello();
+      c.send(msg(Command.CREATE_CHAN, 0, 0, 1, 13), msg(Command.ECHO));
+      await c.nextCmd(Command.ECHO);
+      assert.deepEqual(
+        c.received.map((m) => m.command),
+        [Command.VERSION, Command.ECHO],
+      );
+      c.close();
+    });
+    it('the extended header is a protocol error from a client below minor 9', async () => {
+      const c = await RawClient.connect(port);
+      c.hello('u', 'h', 8);
+      c.send(msg(Command.CREATE_CHAN, 0, 0, 1, 8, nameBuf('S:wf')));
+      const cc = await c.nextCmd(Command.CREATE_CHAN);
+      c.send(encodeExtendedRead(DBR.DOUBLE, 10, cc.parameter2, 1));
+      const e = await c.nextCmd(Command.ERROR);
+      assert.equal(e.parameter2, ECA.INTERNAL);
+      await c.waitClosed();
+    });
     it('invalid DBR type in WRITE_NOTIFY: reply ECA_BADTYPE, then close', async () => {
       const c = await RawClient.connect(port);
       c.hello();
@@ -424,7 +508,12 @@ describe('CA server commands', () => {
       await c.waitClosed();
     });
     it('a request over the payload limit gets ECA_TOLARGE and the circuit goes on', async () => {
-      const small = await serve({ env: testEnv(), port: 0, maxPayload: 1024, pvs: { 'T:x': { type: 'double', count: 1000 } } });
+      const small = await serve({
+        env: testEnv(),
+        port: 0,
+        maxPayload: 1024,
+        pvs: { 'T:x': { type: 'double', count: 1000 } },
+      });
       try {
         const c = await RawClient.connect(small.tcpPort);
         c.hello();
@@ -461,3 +550,91 @@ function encodeExtendedRead(type: number, count: number, sid: number, ioid: numb
   b.writeUInt32BE(count, 20);
   return b;
 }
+
+describe('a faulty provider', () => {
+  it('does not take the server down: ERROR ECA_INTERNAL, the circuit goes on', async () => {
+    const good = new PvProvider({ 'G:ok': { type: 'double', value: 1 } });
+    const broken: ServedChannel = {
+      name: 'G:broken',
+      nativeType: 6,
+      elementCount: 1,
+      className: 'ai',
+      snapshot: () => {
+        throw new Error('boom');
+      },
+      write: () => Promise.reject(new Error('no')),
+      subscribe: () => () => undefined,
+      accessRights: () => 3,
+    };
+    const lines: string[] = [];
+    const server = new CaServer({
+      env: testEnv(),
+      port: 0,
+      log: (l) => lines.push(l),
+      provider: {
+        has: (n) => n === 'G:broken' || good.has(n),
+        channel: (n) => {
+          if (n === 'G:throws') throw new Error('bad provider');
+          return n === 'G:broken' ? broken : good.channel(n);
+        },
+      },
+    });
+    await server.start();
+    try {
+      const c = await RawClient.connect(server.tcpPort);
+      c.hello();
+      const b = await c.create('G:broken', 1);
+      await assert.rejects(c.create('G:throws', 2), /CREATE_CH_FAIL/);
+      c.send(msg(Command.READ_NOTIFY, DBR.DOUBLE, 1, b.sid, 1));
+      assert.equal((await c.nextCmd(Command.ERROR)).parameter2, ECA.INTERNAL);
+      c.send(msg(Command.WRITE_NOTIFY, DBR.DOUBLE, 1, b.sid, 2, Buffer.alloc(8)));
+      assert.equal((await c.nextCmd(Command.WRITE_NOTIFY)).parameter1, ECA.PUTFAIL);
+      const g = await c.create('G:ok', 3);
+      c.send(msg(Command.READ_NOTIFY, DBR.DOUBLE, 1, g.sid, 4));
+      assert.equal((await c.nextCmd(Command.READ_NOTIFY)).parameter1, ECA.NORMAL);
+      assert.ok(lines.some((l) => l.includes('boom')));
+      c.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('put callback timeout', () => {
+  it('a put waiting behind an unfinished one: the old one is answered ECA_PUTCBINPROG', async () => {
+    const server = await serve({
+      env: testEnv(),
+      port: 0,
+      putCallbackTimeout: 0.2,
+      pvs: {
+        'P:hang': {
+          type: 'double',
+          onPut: (v) => (v === 99 ? new Promise<void>(() => undefined) : undefined),
+        },
+      },
+    });
+    try {
+      const c = await RawClient.connect(server.tcpPort);
+      c.hello();
+      const h = await c.create('P:hang', 1);
+      const dbl = (x: number): Buffer => {
+        const b = Buffer.alloc(8);
+        b.writeDoubleBE(x);
+        return b;
+      };
+      const t0 = Date.now();
+      c.send(msg(Command.WRITE_NOTIFY, DBR.DOUBLE, 1, h.sid, 1, dbl(99)));
+      await sleep(50);
+      c.send(msg(Command.WRITE_NOTIFY, DBR.DOUBLE, 1, h.sid, 2, dbl(5)));
+      const r1 = await c.next((m) => m.command === Command.WRITE_NOTIFY);
+      assert.deepEqual([r1.parameter2, r1.parameter1], [1, ECA.PUTCBINPROG]);
+      assert.ok(Date.now() - t0 >= 200);
+      const r2 = await c.next((m) => m.command === Command.WRITE_NOTIFY);
+      assert.deepEqual([r2.parameter2, r2.parameter1], [2, ECA.NORMAL]);
+      assert.equal(server.pv('P:hang').value, 5);
+      c.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

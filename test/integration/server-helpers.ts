@@ -139,10 +139,14 @@ export class RawClient {
   }
 
   /** Open a channel; resolves with the CREATE_CHAN reply fields and the rights. */
-  async create(name: string, cid: number): Promise<{ sid: number; type: number; count: number; rights: number }> {
+  async create(
+    name: string,
+    cid: number,
+  ): Promise<{ sid: number; type: number; count: number; rights: number }> {
     this.send(msg(Command.CREATE_CHAN, 0, 0, cid, 13, nameBuf(name)));
     const ar = await this.next(
-      (m) => (m.command === Command.ACCESS_RIGHTS || m.command === Command.CREATE_CH_FAIL) && m.parameter1 === cid,
+      (m) =>
+        (m.command === Command.ACCESS_RIGHTS || m.command === Command.CREATE_CH_FAIL) && m.parameter1 === cid,
     );
     if (ar.command === Command.CREATE_CH_FAIL) throw new Error(`CREATE_CH_FAIL for ${name}`);
     const cc = await this.next((m) => m.command === Command.CREATE_CHAN && m.parameter1 === cid);

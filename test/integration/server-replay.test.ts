@@ -10,9 +10,9 @@ import { Command, DBR } from '../../src/protocol/constants.js';
 import { decodeDbr } from '../../src/protocol/dbr.js';
 import { EXTENDED_HEADER_SIZE, HEADER_SIZE } from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
-import { serve } from '../../src/server/index.js';
+import { beaconDelays, beaconMessage, serve } from '../../src/server/index.js';
 import type { PvServer, PvSpec, ServedPv, PutValue } from '../../src/server/index.js';
-import { circuits, loadTrace, udpDatagrams } from '../helpers/traces.js';
+import { circuits, loadTrace, tcpStreams, udpDatagrams } from '../helpers/traces.js';
 import { LOOPBACK, RawClient, sleep, testEnv } from './server-helpers.js';
 
 const TRACE_PORT = 25064;
@@ -65,7 +65,7 @@ function testDb(): Record<string, PvSpec & { timestamp?: unknown }> {
     'T:aai': { type: 'double', count: 8, className: 'aai', ...never, onPut: processes() },
     'T:big100k': { type: 'double', count: 100000, className: 'waveform', ...never, onPut: processes() },
     'T:cnt': { type: 'double', value: 0, className: 'calc' },
-    'T:slow.A': { type: 'double', value: 0, className: 'calcout', onPut: processes(300) },
+    'T:slow.A': { type: 'double', value: 0, className: 'calcout', severity: INVALID, status: UDF, onPut: processes(300) },
     'T:calc': { type: 'double', value: 0, className: 'calc', ...never },
     'T:ai.DESC': { type: 'string', value: 'analog in', className: 'ai' },
     'T:ai.NAME': { type: 'string', value: 'T:ai', className: 'ai', readOnly: true },
@@ -110,7 +110,11 @@ interface Normalized {
  * Server messages in comparable form: sids replaced by "sid(cid)", unsolicited monitor updates
  * (every EVENT_ADD update after the first of its subscription) dropped, data decoded without stamps.
  */
-function normalize(msgs: Message[], sidToCid: Map<number, number>, subChannel: Map<number, string>): Normalized[] {
+function normalize(
+  msgs: Message[],
+  sidToCid: Map<number, number>,
+  subChannel: Map<number, string>,
+): Normalized[] {
   const seenSub = new Set<number>();
   const out: Normalized[] = [];
   const sidTag = (sid: number): string => `sid(${sidToCid.get(sid) ?? '?'})`;
@@ -157,7 +161,7 @@ async function replayUdp(name: string, port: number): Promise<void> {
     for (let i = 0; i < dgs.length; i++) {
       const d = dgs[i];
       if (d.packet.from !== 'client') continue;
-      const expected = [];
+      const expected: Buffer[] = [];
       for (let j = i + 1; j < dgs.length && dgs[j].packet.from === 'server'; j++) {
         if (dgs[j].packet.dstPort === d.packet.srcPort) expected.push(dgs[j].packet.data);
       }
@@ -168,7 +172,7 @@ async function replayUdp(name: string, port: number): Promise<void> {
       if (!expected.length) await sleep(20);
       assert.equal(got.length, expected.length, `${name}: reply datagrams to datagram ${d.packet.index}`);
       for (let k = 0; k < expected.length; k++) {
-        const want = Buffer.from(expected[k]);
+        const want: Buffer = Buffer.from(expected[k]);
         // the advertised TCP port is ours, not 25064
         for (let o = 0; o + 16 <= want.length; o += 16 + want.readUInt16BE(o + 2)) {
           if (want.readUInt16BE(o) === Command.SEARCH) {
@@ -185,21 +189,25 @@ async function replayUdp(name: string, port: number): Promise<void> {
 }
 
 async function replayTcp(name: string, port: number): Promise<void> {
-  const cs = circuits(loadTrace(name));
-  for (const c of cs) {
+  const streams = [...tcpStreams(loadTrace(name)).values()];
+  const clientStreams = streams.filter((st) => st.from === 'client');
+  for (const cs of clientStreams) {
+    const ss = streams.find((st) => st.from === 'server' && st.dstPort === cs.srcPort);
+    assert.ok(ss, `${name}: server stream of client port ${cs.srcPort}`);
     const rsrvSidToCid = new Map<number, number>();
-    for (const m of c.server) if (m.command === Command.CREATE_CHAN) rsrvSidToCid.set(m.parameter2, m.parameter1);
+    for (const m of ss.messages)
+      if (m.command === Command.CREATE_CHAN) rsrvSidToCid.set(m.parameter2, m.parameter1);
     const cidName = new Map<number, string>();
     const subChannel = new Map<number, string>();
     const client = await RawClient.connect(port);
     try {
-      const mySid = async (cid: number): Promise<number> => {
-        const r = await client.next((m) => m.command === Command.CREATE_CHAN && m.parameter1 === cid, 3000);
-        client.received.indexOf(r);
-        return r.parameter2;
-      };
       const mySidByCid = new Map<number, number>();
-      for (const m of c.client) {
+      for (let i = 0; i < cs.messages.length; i++) {
+        const m = cs.messages[i];
+        // The client sent this only after it had received what the server had sent before it.
+        const before = ss.times.filter((t) => t < cs.times[i]).length;
+        const until = Date.now() + 3000;
+        while (client.received.length < before && Date.now() < until) await sleep(2);
         if (m.command === Command.CREATE_CHAN) {
           const z = m.payload.indexOf(0);
           cidName.set(m.parameter1, m.payload.toString('latin1', 0, z < 0 ? m.payload.length : z));
@@ -209,8 +217,11 @@ async function replayTcp(name: string, port: number): Promise<void> {
           assert.notEqual(cid, undefined, `${name}: sid ${m.parameter1} of an unknown channel`);
           let sid = mySidByCid.get(cid as number);
           if (sid === undefined) {
-            const found = client.received.find((r) => r.command === Command.CREATE_CHAN && r.parameter1 === cid);
-            sid = found ? found.parameter2 : await mySid(cid as number);
+            const r = await client.next(
+              (x) => x.command === Command.CREATE_CHAN && x.parameter1 === cid,
+              3000,
+            );
+            sid = r.parameter2;
             mySidByCid.set(cid as number, sid);
           }
           if (m.command === Command.EVENT_ADD) subChannel.set(m.parameter2, cidName.get(cid as number) ?? '');
@@ -219,18 +230,19 @@ async function replayTcp(name: string, port: number): Promise<void> {
           client.send(reencode(m, m.parameter1));
         }
       }
+      const want: Normalized[] = normalize(ss.messages, rsrvSidToCid, subChannel);
       const myCidOf = new Map<number, number>();
-      const want: Normalized[] = normalize(c.server, rsrvSidToCid, subChannel);
       const deadline = Date.now() + 5000;
       let got: Normalized[] = [];
       for (;;) {
         myCidOf.clear();
-        for (const r of client.received) if (r.command === Command.CREATE_CHAN) myCidOf.set(r.parameter2, r.parameter1);
+        for (const r of client.received)
+          if (r.command === Command.CREATE_CHAN) myCidOf.set(r.parameter2, r.parameter1);
         got = normalize(client.received, myCidOf, subChannel);
         if (got.length >= want.length || Date.now() > deadline) break;
         await sleep(10);
       }
-      assert.deepEqual(got, want, `${name}: circuit of client port ${c.clientPort}`);
+      assert.deepEqual(got, want, `${name}: circuit of client port ${cs.srcPort}`);
     } finally {
       client.close();
     }
@@ -281,9 +293,26 @@ describe('replay of recorded softIoc traces against our server', () => {
     });
   }
 
+  it("beacons: our beacon bytes and schedule are RSRV's (beacons.jsonl)", () => {
+    const bs = udpDatagrams(loadTrace('beacons')).filter(
+      (d) => d.messages[0]?.command === Command.RSRV_IS_UP,
+    );
+    assert.equal(bs.length, 9);
+    const numbers = [0, 0, 1, 2, 3, 4, 5, 6, 7];
+    bs.forEach((d, i) =>
+      assert.deepEqual(d.packet.data, beaconMessage(TRACE_PORT, numbers[i]), `beacon ${i}`),
+    );
+    const delays = beaconDelays(15, 8);
+    for (let i = 1; i < bs.length; i++) {
+      const gap = bs[i].packet.t - bs[i - 1].packet.t;
+      assert.ok(Math.abs(gap - delays[i - 1]) < 0.005, `gap ${i}: ${gap} vs ${delays[i - 1]}`);
+    }
+  });
+
   it('every client request type of the traces was exercised', () => {
     const seen = new Set<number>();
-    for (const n of order) for (const c of circuits(loadTrace(n))) for (const m of c.client) seen.add(m.command);
+    for (const n of order)
+      for (const c of circuits(loadTrace(n))) for (const m of c.client) seen.add(m.command);
     for (const cmd of [
       Command.VERSION, Command.CLIENT_NAME, Command.HOST_NAME, Command.CREATE_CHAN, Command.READ_NOTIFY,
       Command.WRITE, Command.WRITE_NOTIFY, Command.EVENT_ADD, Command.CLEAR_CHANNEL, Command.ECHO,

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { IocStartError, iocArgs, startIoc } from '../helpers/ioc-process.js';
 import { killAllPython, locatePeers, peersSkipReason, runPyepics, runPyepicsJson } from '../helpers/peers.js';
-import { caEnv, childEnv, freePort, portFree } from '../helpers/ports.js';
+import { caClientEnv, caEnv, childEnv, freePort, portFree } from '../helpers/ports.js';
 
 describe('ports', () => {
   test('freePort returns distinct ports whose pair (P, P+1) is free for TCP and UDP', async () => {
@@ -46,6 +46,12 @@ describe('ports', () => {
       EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
     });
     assert.equal(caEnv(25000, 26000).EPICS_CA_REPEATER_PORT, '26000');
+    assert.deepEqual(Object.keys(caClientEnv(25000)).sort(), [
+      'EPICS_CA_ADDR_LIST',
+      'EPICS_CA_AUTO_ADDR_LIST',
+      'EPICS_CA_REPEATER_PORT',
+      'EPICS_CA_SERVER_PORT',
+    ]);
     assert.throws(() => caEnv(0), RangeError);
     assert.throws(() => caEnv(70000), RangeError);
     assert.throws(() => caEnv(1.5), RangeError);
@@ -97,6 +103,7 @@ describe('ioc-process', () => {
       assert.match(ioc.output(), new RegExp(`port=${ioc.port} addr=127\\.0\\.0\\.1`));
       assert.match(ioc.output(), /args=-d,x\.db/);
       assert.equal(ioc.env.EPICS_CA_SERVER_PORT, String(ioc.port));
+      assert.equal(ioc.clientEnv.EPICS_CA_SERVER_PORT, String(ioc.port));
       assert.equal(ioc.repeaterPort, ioc.port + 1);
     } finally {
       const info = await ioc.stop();

@@ -30,7 +30,7 @@ export class InteropIoc {
 
   get env(): Record<string, string> {
     if (!this.ioc) throw new Error('InteropIoc not started');
-    return { ...this.ioc.env };
+    return { ...this.ioc.clientEnv };
   }
 
   get port(): number {

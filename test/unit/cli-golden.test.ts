@@ -82,7 +82,8 @@ class TraceBackend implements ToolBackend {
   constructor(private readonly circuit: TraceCircuit | undefined) {
     if (!circuit) return;
     for (const m of circuit.client) {
-      if (m.command === Command.CREATE_CHAN) this.channels.push(new TraceChannel(cString(m.payload), m.parameter1));
+      if (m.command === Command.CREATE_CHAN)
+        this.channels.push(new TraceChannel(cString(m.payload), m.parameter1));
     }
     for (const m of circuit.server) {
       const ch = this.channels.find((c) => c.cid === m.parameter1);
@@ -118,7 +119,9 @@ class TraceBackend implements ToolBackend {
   }
 
   private nextRequest(command: number, sid: number): Message {
-    const m = this.circuit?.client.find((x) => x.command === command && x.parameter1 === sid && !this.used.has(x));
+    const m = this.circuit?.client.find(
+      (x) => x.command === command && x.parameter1 === sid && !this.used.has(x),
+    );
     if (!m) throw new Error(`the recording has no further ${command} request for sid ${sid}`);
     this.used.add(m);
     return m;
@@ -129,17 +132,33 @@ class TraceBackend implements ToolBackend {
     const req = this.nextRequest(Command.READ_NOTIFY, ch.sid);
     assert.equal(dbrType, req.dataType, `${ch.name}: requested DBR type`);
     assert.equal(count, req.dataCount, `${ch.name}: requested count`);
-    const rep = this.circuit!.server.find((x) => x.command === Command.READ_NOTIFY && x.parameter2 === req.parameter2);
+    const rep = this.circuit!.server.find(
+      (x) => x.command === Command.READ_NOTIFY && x.parameter2 === req.parameter2,
+    );
     if (!rep) return { status: ECA.TIMEOUT };
     if (rep.parameter1 !== ECA.NORMAL) return { status: rep.parameter1 };
-    return { status: ECA.NORMAL, reply: { dbrType: rep.dataType, count: rep.dataCount, data: decodeDbr(rep.dataType, rep.dataCount, rep.payload) } };
+    return {
+      status: ECA.NORMAL,
+      reply: {
+        dbrType: rep.dataType,
+        count: rep.dataCount,
+        data: decodeDbr(rep.dataType, rep.dataCount, rep.payload),
+      },
+    };
   }
 
-  async put(chIn: ToolChannel, dbrType: number, value: NativeArray, opts: { callback: boolean }): Promise<ToolPutResult> {
+  async put(
+    chIn: ToolChannel,
+    dbrType: number,
+    value: NativeArray,
+    opts: { callback: boolean },
+  ): Promise<ToolPutResult> {
     const ch = chIn as TraceChannel;
     if (!ch.writeAccess) {
       assert.equal(
-        this.circuit!.client.some((x) => (x.command === Command.WRITE || x.command === Command.WRITE_NOTIFY) && !this.used.has(x)),
+        this.circuit!.client.some(
+          (x) => (x.command === Command.WRITE || x.command === Command.WRITE_NOTIFY) && !this.used.has(x),
+        ),
         false,
         'no write goes on the wire without write access',
       );
@@ -149,9 +168,15 @@ class TraceBackend implements ToolBackend {
     assert.equal(dbrType, req.dataType, `${ch.name}: put DBR type`);
     assert.equal(value.length, req.dataCount, `${ch.name}: put count`);
     const recorded = decodeDbr(req.dataType, req.dataCount, req.payload).value;
-    assert.deepEqual(Array.from(value as ArrayLike<unknown>), Array.from(recorded as ArrayLike<unknown>), `${ch.name}: put value`);
+    assert.deepEqual(
+      Array.from(value as ArrayLike<unknown>),
+      Array.from(recorded as ArrayLike<unknown>),
+      `${ch.name}: put value`,
+    );
     if (opts.callback) {
-      const rep = this.circuit!.server.find((x) => x.command === Command.WRITE_NOTIFY && x.parameter2 === req.parameter2);
+      const rep = this.circuit!.server.find(
+        (x) => x.command === Command.WRITE_NOTIFY && x.parameter2 === req.parameter2,
+      );
       return { status: ECA.NORMAL, completion: rep?.parameter1 };
     }
     const err = this.circuit!.server.find((x) => x.command === Command.ERROR && x.parameter1 === ch.cid);
@@ -166,7 +191,13 @@ class TraceBackend implements ToolBackend {
     return { status: ECA.NORMAL };
   }
 
-  subscribe(chIn: ToolChannel, dbrType: number, count: number, mask: number, cb: (s: number, r?: DbrReply) => void): ToolSubscription {
+  subscribe(
+    chIn: ToolChannel,
+    dbrType: number,
+    count: number,
+    mask: number,
+    cb: (s: number, r?: DbrReply) => void,
+  ): ToolSubscription {
     const ch = chIn as TraceChannel;
     const req = this.nextRequest(Command.EVENT_ADD, ch.sid);
     assert.equal(dbrType, req.dataType, `${ch.name}: subscription DBR type`);
@@ -182,7 +213,11 @@ class TraceBackend implements ToolBackend {
       if (m.command !== Command.EVENT_ADD) continue;
       const s = this.subs.find((x) => x.subid === m.parameter2);
       if (!s) continue;
-      s.cb(m.parameter1, { dbrType: m.dataType, count: m.dataCount, data: decodeDbr(m.dataType, m.dataCount, m.payload) });
+      s.cb(m.parameter1, {
+        dbrType: m.dataType,
+        count: m.dataCount,
+        data: decodeDbr(m.dataType, m.dataCount, m.payload),
+      });
     }
   }
 
@@ -213,7 +248,10 @@ const MAINS: Record<string, (args: readonly string[], io: ToolIO) => Promise<num
   camonitor: camonitorMain,
 };
 
-async function runRecorded(cmd: TraceCommand, circuits: TraceCircuit[]): Promise<{ stdout: string; stderr: string; code: number; timeout: boolean }> {
+async function runRecorded(
+  cmd: TraceCommand,
+  circuits: TraceCircuit[],
+): Promise<{ stdout: string; stderr: string; code: number; timeout: boolean }> {
   let words = shellWords(cmd.command);
   const env: Record<string, string> = {};
   while (words.length && /^[A-Z_]+=/.test(words[0])) {
@@ -227,7 +265,9 @@ async function runRecorded(cmd: TraceCommand, circuits: TraceCircuit[]): Promise
     words = words.slice(2);
   }
   const tool = words[0];
-  const circuit = circuits.find((c) => cmd.from !== undefined && cmd.to !== undefined && c.firstTime >= cmd.from && c.firstTime <= cmd.to);
+  const circuit = circuits.find(
+    (c) => cmd.from !== undefined && cmd.to !== undefined && c.firstTime >= cmd.from && c.firstTime <= cmd.to,
+  );
   const backend = new TraceBackend(circuit);
   let stdout = '';
   let stderr = '';
@@ -252,7 +292,9 @@ async function runRecorded(cmd: TraceCommand, circuits: TraceCircuit[]): Promise
 const maskTime = (s: string): string => s.replace(/^ {4}Current Time: .*$/gm, '    Current Time: <masked>');
 
 for (const name of traceNames()) {
-  const cmds = loadTraceOutput(name).filter((c) => /^(\S+=\S+ )*(timeout \d+ )?ca(get|put|info|monitor) /.test(c.command));
+  const cmds = loadTraceOutput(name).filter((c) =>
+    /^(\S+=\S+ )*(timeout \d+ )?ca(get|put|info|monitor) /.test(c.command),
+  );
   if (cmds.length === 0) continue;
   test(`golden: ${name}`, async (t) => {
     const circuits = circuitsWithTimes(name);

@@ -23,7 +23,10 @@ describe('toNativeArray', () => {
     assert.deepEqual(toNativeArray('0x10', 5).value, Int32Array.of(16));
     assert.deepEqual(toNativeArray(' 12 ', 1).value, Int16Array.of(12));
     assert.deepEqual(toNativeArray('1e3', 6).value, Float64Array.of(1000));
-    assert.throws(() => toNativeArray('abc', 6), (e: unknown) => e instanceof CaError && e.eca === ECA.BADSTR);
+    assert.throws(
+      () => toNativeArray('abc', 6),
+      (e: unknown) => e instanceof CaError && e.eca === ECA.BADSTR,
+    );
     assert.throws(() => toNativeArray('', 5), CaError);
     assert.equal(parseNumberString('-0b101', true), -5);
   });
@@ -33,7 +36,10 @@ describe('toNativeArray', () => {
     assert.deepEqual(toNativeArray('On', 3, { enumStrs }), { dbrType: DBR.ENUM, value: Uint16Array.of(1) });
     assert.deepEqual(toNativeArray('1', 3, { enumStrs }), { dbrType: DBR.ENUM, value: Uint16Array.of(1) });
     assert.deepEqual(toNativeArray('Maybe', 3, { enumStrs }), { dbrType: DBR.STRING, value: ['Maybe'] });
-    assert.deepEqual(toNativeArray(['Off', 'On'], 3, { enumStrs }), { dbrType: DBR.ENUM, value: Uint16Array.of(0, 1) });
+    assert.deepEqual(toNativeArray(['Off', 'On'], 3, { enumStrs }), {
+      dbrType: DBR.ENUM,
+      value: Uint16Array.of(0, 1),
+    });
   });
 
   it('string to a CHAR array: UTF-8 bytes + NUL, capped at the element count', () => {
@@ -47,7 +53,10 @@ describe('toNativeArray', () => {
     const f = new Float32Array([1, 2, 3]);
     assert.equal(toNativeArray(f, 6).value, f);
     assert.equal(toNativeArray(f, 6).dbrType, DBR.FLOAT);
-    assert.deepEqual(toNativeArray(new Int8Array([-1, 2]), 6), { dbrType: DBR.SHORT, value: Int16Array.of(-1, 2) });
+    assert.deepEqual(toNativeArray(new Int8Array([-1, 2]), 6), {
+      dbrType: DBR.SHORT,
+      value: Int16Array.of(-1, 2),
+    });
     assert.deepEqual(toNativeArray([1, 2, 3, 4], 6, { elementCount: 2 }).value, Float64Array.of(1, 2));
     assert.deepEqual(toNativeArray([], 5, { elementCount: 3 }).value, new Int32Array(3));
     assert.throws(() => toNativeArray([], 5), CaError);
@@ -55,7 +64,10 @@ describe('toNativeArray', () => {
   });
 
   it('strings that do not fit a DBR_STRING are refused; bad values give typed errors', () => {
-    assert.throws(() => toNativeArray('x'.repeat(40), 0), (e: unknown) => e instanceof CaError && e.eca === ECA.BADSTR);
+    assert.throws(
+      () => toNativeArray('x'.repeat(40), 0),
+      (e: unknown) => e instanceof CaError && e.eca === ECA.BADSTR,
+    );
     assert.deepEqual(toNativeArray('x'.repeat(39), 0).value, ['x'.repeat(39)]);
     assert.throws(() => toNativeArray(null, 6), CaError);
     assert.throws(() => toNativeArray({}, 6), CaError);

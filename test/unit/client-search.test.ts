@@ -1,7 +1,12 @@
 // Search scheduling (fake clock), reply parsing, beacon anomaly detection, environment parsing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BEACON_ANOMALY_TIMER, SearchScheduler, parseClientDatagram, searchTimerCount } from '../../src/client/search.js';
+import {
+  BEACON_ANOMALY_TIMER,
+  SearchScheduler,
+  parseClientDatagram,
+  searchTimerCount,
+} from '../../src/client/search.js';
 import type { SearchClock, SearchReply, UdpNotice } from '../../src/client/search.js';
 import { BeaconTracker } from '../../src/client/beacons.js';
 import { parseAddrList, parseYesNo, readClientEnv } from '../../src/client/env.js';
@@ -64,7 +69,8 @@ describe('search scheduler', () => {
     assert.ok(sent.length >= 6 && sent.length <= 10, `${sent.length} sends in 10 s`);
     assert.ok(Math.abs(sent[0]! - 0.032) < 1e-9);
     const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
-    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! >= gaps[i - 1]! - 1e-9, 'back-off never shrinks');
+    for (let i = 1; i < gaps.length; i++)
+      assert.ok(gaps[i]! >= gaps[i - 1]! - 1e-9, 'back-off never shrinks');
     // It ends up on the slowest timers and is still searched forever.
     clock.advance(3600);
     assert.equal(s.timerOf(1), s.timerCount - 1);
@@ -136,16 +142,24 @@ describe('search scheduler', () => {
 
 describe('reply parsing', () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const dir = [path.resolve(here, '../../../test/fixtures/ca-traces'), path.resolve(here, '../fixtures/ca-traces')].find((d) => fs.existsSync(d))!;
+  const dir = [
+    path.resolve(here, '../../../test/fixtures/ca-traces'),
+    path.resolve(here, '../fixtures/ca-traces'),
+  ].find((d) => fs.existsSync(d))!;
   const lines = (n: string) =>
     fs
       .readFileSync(path.join(dir, `${n}.jsonl`), 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { proto: string; from: string; src_port: number; dst_port: number; hex: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as { proto: string; from: string; src_port: number; dst_port: number; hex: string },
+      );
 
   it('parses the recorded RSRV search reply (address from the source, port, minor, seq)', () => {
-    const reply = lines('get_records').find((l) => l.proto === 'udp' && l.from === 'server' && l.src_port === 25064)!;
+    const reply = lines('get_records').find(
+      (l) => l.proto === 'udp' && l.from === 'server' && l.src_port === 25064,
+    )!;
     const got: SearchReply[] = [];
     parseClientDatagram(Buffer.from(reply.hex, 'hex'), '127.0.0.1', (r) => got.push(r));
     assert.equal(got.length, 9);
@@ -156,7 +170,12 @@ describe('reply parsing', () => {
     const notes: UdpNotice[] = [];
     for (const l of lines('repeater')) {
       if (l.proto !== 'udp' || l.from !== 'server' || !l.hex) continue;
-      parseClientDatagram(Buffer.from(l.hex, 'hex'), '10.9.9.9', () => {}, (n) => notes.push(n));
+      parseClientDatagram(
+        Buffer.from(l.hex, 'hex'),
+        '10.9.9.9',
+        () => {},
+        (n) => notes.push(n),
+      );
     }
     assert.ok(notes.some((n) => n.kind === 'repeater-confirm' && n.host === '127.0.0.1'));
     const fwd = notes.filter((n) => n.kind === 'beacon' && n.host === '127.0.0.1');
@@ -167,7 +186,9 @@ describe('reply parsing', () => {
 
   it('survives garbage datagrams', () => {
     const got: SearchReply[] = [];
-    parseClientDatagram(Buffer.from('0006ffff0000000000000000000000000000', 'hex'), '1.2.3.4', (r) => got.push(r));
+    parseClientDatagram(Buffer.from('0006ffff0000000000000000000000000000', 'hex'), '1.2.3.4', (r) =>
+      got.push(r),
+    );
     parseClientDatagram(Buffer.from([1, 2, 3]), '1.2.3.4', (r) => got.push(r));
     assert.equal(got.length, 0);
   });
@@ -178,7 +199,11 @@ describe('beacon anomalies', () => {
     const b = new BeaconTracker(90);
     assert.equal(b.beacon('s', 0, 13, 100), 'ignored');
     assert.equal(b.beacon('s', 0, 13, 100.02), 'ignored', 'same number: duplicate');
-    assert.equal(b.beacon('s', 1, 13, 115), 'normal', 'second beacon after 15 s: not an anomaly (program start was long before)');
+    assert.equal(
+      b.beacon('s', 1, 13, 115),
+      'normal',
+      'second beacon after 15 s: not an anomaly (program start was long before)',
+    );
     assert.equal(b.beacon('s', 2, 13, 130), 'normal');
     assert.equal(b.beacon('s', 4, 13, 131), 'ignored', '+2: duplicate route');
     assert.equal(b.beacon('s', 5, 13, 132), 'ignored', '+3: duplicate route');

@@ -125,3 +125,12 @@ test('bad arguments throw AlarmError; default callback writes a line; already tr
   assert.match(lines[0], /^Alarm: X:v=10 \(/);
   assert.equal(String(a), "<Alarm pvname='X:v', comp='gt', tripPoint=5>");
 });
+
+test('alertDelay 0: every crossing fires, even within the same clock tick', () => {
+  const { net, events } = setup('eq', 1, 0);
+  net.set('X:long1', 1);
+  net.set('X:long1', 0);
+  net.set('X:long1', 1);
+  net.set('X:long1', 1);
+  assert.equal(events.length, 2);
+});

@@ -154,6 +154,11 @@ test('setPosition, tweak, checkLimits, stop, callbacks, info, step list', async 
   m.clearCallback('drive');
   n.set('sim:m1.VAL', 3);
   assert.equal(seen.length, 1);
+  const shown = await m.showInfo();
+  assert.match(shown, /^<Motor: sim:m1: 'fake motor'>\n-+\nDESC {13}= fake motor\n/);
+  const all = await m.showAll();
+  assert.match(all, /^ slewSpeed +1 +sim:m1\.VELO$/m);
+  assert.match(all, /^ acceleration +Not Connected\?\? +sim:m1\.ACCL$/m);
   const info = await m.getInfo();
   assert.equal(info.DESC, 'fake motor');
   assert.equal(info.HLM, '10');
@@ -172,4 +177,26 @@ test('100 moves with wait and readback checks', async () => {
     assert.equal(r.result, 'done');
     assert.ok(Math.abs((await m.getPosition({ readback: true })) - target) < 1e-9);
   }
+});
+
+test('move return codes: no-wait confirmed, timeouts, hard limits, not connected', async () => {
+  const n = fakeMotor();
+  const m = await Motor.create('sim:m1', { pvFactory: n.factory });
+  n.define('sim:m1.MOVN', 1);
+  assert.deepEqual(await m.move(1), { result: 'started', code: 1 });
+  n.set('sim:m1.MOVN', 0);
+  n.set('sim:m1.HLS', 1);
+  assert.deepEqual(await m.move(2), { result: 'hardLimit', code: 3 });
+  assert.deepEqual(await m.move(2, { wait: true }), { result: 'hardLimit', code: -3 });
+  n.set('sim:m1.HLS', 0);
+  // a put-callback that times out while the motor is still moving, or already done
+  n.define('sim:m1.VAL', { value: 2, onPut: () => -1 });
+  n.set('sim:m1.DMOV', 0);
+  assert.deepEqual(await m.move(3, { wait: true, timeout: 0.1 }), { result: 'timeout', code: -8 });
+  n.set('sim:m1.DMOV', 1);
+  assert.deepEqual(await m.move(3, { wait: true, timeout: 0.1 }), { result: 'timeout', code: -7 });
+  n.define('sim:m1.VAL', { value: 2, onPut: () => null });
+  assert.deepEqual(await m.move(3, { wait: true }), { result: 'notConnected', code: -11 });
+  n.define('sim:m1.VAL', { value: 2, onPut: () => 7 });
+  assert.deepEqual(await m.move(3, { wait: true }), { result: 'error', code: -5 });
 });

@@ -34,7 +34,7 @@ test('Scaler: modes, count with wait, names, read, calcs', async () => {
   assert.equal(n.read(`${p}.CONT`), 0);
   await s.autoCountMode();
   assert.equal(n.read(`${p}.CONT`), 1);
-  await s.count(0.5, { wait: true });
+  await s.count(0.5, true);
   assert.equal(n.read(`${p}.TP`), 0.5);
   assert.equal(n.read(`${p}.T`), 0.5);
   assert.deepEqual(await s.getNames(), ['ch1', 'ch2', 'ch3', 'ch4']);

@@ -24,12 +24,12 @@ import type { NativeType } from '../../src/protocol/constants.js';
 
 // Sizes for count 1, value offsets and element sizes as listed in ca-protocol.md §7.
 const SIZE1 = [
-  40, 2, 4, 2, 1, 4, 8, 44, 6, 8, 6, 6, 8, 16, 52, 16, 16, 16, 16, 16, 24, 44, 26, 44, 424, 20, 40, 72, 44, 30, 52,
-  424, 22, 48, 88, 2, 2, 48, 40,
+  40, 2, 4, 2, 1, 4, 8, 44, 6, 8, 6, 6, 8, 16, 52, 16, 16, 16, 16, 16, 24, 44, 26, 44, 424, 20, 40, 72, 44,
+  30, 52, 424, 22, 48, 88, 2, 2, 48, 40,
 ];
 const OFFSET = [
-  0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 5, 4, 8, 12, 14, 12, 14, 15, 12, 16, 4, 24, 40, 422, 19, 36, 64, 4, 28, 48, 422, 21,
-  44, 80, 0, 0, 8, 0,
+  0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 5, 4, 8, 12, 14, 12, 14, 15, 12, 16, 4, 24, 40, 422, 19, 36, 64, 4, 28, 48,
+  422, 21, 44, 80, 0, 0, 8, 0,
 ];
 const ELEM = [40, 2, 4, 2, 1, 4, 8];
 
@@ -244,11 +244,20 @@ test('every DBR type encodes to the exact reference bytes and decodes back', () 
       const back = decodeDbr(t, count, want);
       // Compare against the fields this type carries.
       const vals = Array.isArray(d.value) ? d.value.slice(0, count) : Array.from(d.value.subarray(0, count));
-      assert.deepEqual(Array.isArray(back.value) ? back.value : Array.from(back.value), vals, `value of ${t}`);
+      assert.deepEqual(
+        Array.isArray(back.value) ? back.value : Array.from(back.value),
+        vals,
+        `value of ${t}`,
+      );
       assert.equal(back.value.constructor, d.value.constructor);
       for (const [, kind, get] of layout(t)) {
         if (kind === 'enumstrs') assert.deepEqual(back.enumStrs, d.enumStrs);
-        else assert.equal(get(back), kind === 'f32' ? Math.fround(get(d) as number) : get(d), `type ${t} ${kind}`);
+        else
+          assert.equal(
+            get(back),
+            kind === 'f32' ? Math.fround(get(d) as number) : get(d),
+            `type ${t} ${kind}`,
+          );
       }
       const carried = new Set(Object.keys(back));
       if (t >= 14 && t <= 20) assert.ok(carried.has('stamp'));
@@ -266,7 +275,14 @@ test('a captured DBR_CTRL_DOUBLE (T:ai) decodes and re-encodes exactly', () => {
   assert.equal(d.precision, 3);
   assert.equal(d.units, 'degC');
   assert.deepEqual(
-    [d.upperDispLimit, d.lowerDispLimit, d.upperAlarmLimit, d.upperWarningLimit, d.lowerWarningLimit, d.lowerAlarmLimit],
+    [
+      d.upperDispLimit,
+      d.lowerDispLimit,
+      d.upperAlarmLimit,
+      d.upperWarningLimit,
+      d.lowerWarningLimit,
+      d.lowerAlarmLimit,
+    ],
     [100, -20, 90, 80, 0, -10],
   );
   assert.deepEqual([d.upperCtrlLimit, d.lowerCtrlLimit], [100, -20]);
@@ -317,7 +333,10 @@ test('strings: cut at the first NUL, stale bytes ignored, UTF-8, long strings cu
   assert.deepEqual(en.enumStrs, ['y'.repeat(25)]);
   // More than 16 states are cut to 16.
   const many = Array.from({ length: 20 }, (_, i) => `s${i}`);
-  assert.equal(decodeDbr(31, 1, encodeDbr(31, 1, { value: new Uint16Array([0]), enumStrs: many })).enumStrs?.length, 16);
+  assert.equal(
+    decodeDbr(31, 1, encodeDbr(31, 1, { value: new Uint16Array([0]), enumStrs: many })).enumStrs?.length,
+    16,
+  );
 });
 
 test('short-form single string: encode with the option, decode a short payload', () => {
@@ -377,11 +396,62 @@ test('integer limits: NaN and out-of-range values', () => {
   const d = decodeDbr(
     33,
     1,
-    encodeDbr(33, 1, { value: new Int32Array([1]), upperDispLimit: NaN, lowerDispLimit: 1.9, upperAlarmLimit: -1.9 }),
+    encodeDbr(33, 1, {
+      value: new Int32Array([1]),
+      upperDispLimit: NaN,
+      lowerDispLimit: 1.9,
+      upperAlarmLimit: -1.9,
+    }),
   );
   assert.equal(d.upperDispLimit, 0);
   assert.equal(d.lowerDispLimit, 1);
   assert.equal(d.upperAlarmLimit, -1);
   const f = decodeDbr(34, 1, encodeDbr(34, 1, { value: new Float64Array([1]), upperAlarmLimit: NaN }));
   assert.ok(Number.isNaN(f.upperAlarmLimit));
+});
+
+test('element-wise and bulk paths agree for every numeric type around the switch-over size', () => {
+  const ctors = [Int16Array, Float32Array, Uint16Array, Uint8Array, Int32Array, Float64Array];
+  for (let vt = 1; vt <= 6; vt++) {
+    for (const n of [15, 16, 17, 33, 1000]) {
+      const v = new ctors[vt - 1](n);
+      for (let i = 0; i < n; i++)
+        v[i] = ((i * 37) % 200) - (vt === 3 || vt === 4 ? 0 : 100) + (vt === 2 || vt === 6 ? 0.5 : 0);
+      const t = 14 + vt; // TIME_xxx: the value sits at an odd offset for CHAR
+      const enc = encodeDbr(t, n, { value: v });
+      const want = expectedBytes(t, n, {
+        value: v,
+        stamp: { secPastEpoch: 0, nsec: 0 },
+        status: 0,
+        severity: 0,
+      });
+      assert.equal(enc.toString('hex'), want.toString('hex'), `type ${t} n ${n}`);
+      assert.deepEqual(decodeDbr(t, n, enc).value, v);
+    }
+  }
+});
+
+test('random payloads: decodeDbr returns or throws ProtocolError, nothing else (seeded fuzz)', () => {
+  let seed = 99;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let decoded = 0;
+  for (let i = 0; i < 20000; i++) {
+    const t = rand(40) - (rand(10) === 0 ? 1 : 0);
+    const count = rand(4) === 0 ? rand(100000) : rand(5);
+    const p = Buffer.alloc(rand(600));
+    for (let j = 0; j < p.length; j++) p[j] = rand(256);
+    try {
+      const d = decodeDbr(t, count, p);
+      assert.equal(d.value.length, count);
+      // Whatever decoded re-encodes without error.
+      encodeDbr(t, count, d);
+      decoded++;
+    } catch (e) {
+      assert.ok(e instanceof ProtocolError, `type ${t} count ${count} len ${p.length}: ${String(e)}`);
+    }
+  }
+  assert.ok(decoded > 1000, `only ${decoded} decoded`);
 });

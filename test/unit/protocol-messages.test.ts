@@ -7,7 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command, ECA } from '../../src/protocol/constants.js';
 import { dbrSize, decodeDbr } from '../../src/protocol/dbr.js';
-import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError, decodeMessage } from '../../src/protocol/header.js';
+import {
+  EXTENDED_HEADER_SIZE,
+  HEADER_SIZE,
+  ProtocolError,
+  decodeMessage,
+} from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
 import * as M from '../../src/protocol/messages.js';
 import { loadTrace, tcpStreams, traceNames, udpDatagrams } from '../helpers/traces.js';
@@ -73,13 +78,17 @@ function rebuild(m: Message, from: 'client' | 'server', proto: 'tcp' | 'udp'): R
     case Command.HOST_NAME:
       return { bytes: M.hostName(M.payloadString(m.payload)) };
     case Command.CREATE_CHAN:
-      if (from === 'client') return { bytes: M.createChanRequest(M.parseSearchPayloadName(m.payload), p1, p2) };
+      if (from === 'client')
+        return { bytes: M.createChanRequest(M.parseSearchPayloadName(m.payload), p1, p2) };
       return { bytes: M.createChanReply(p1, p2, type, count) };
     case Command.ACCESS_RIGHTS:
       return { bytes: M.accessRights(p1, p2) };
     case Command.READ_NOTIFY:
       if (from === 'client') return { bytes: M.readNotifyRequest(p1, p2, type, count) };
-      return { bytes: M.readNotifyReplyDbr(p2, type, count, p1, decodeDbr(type, count, m.payload)), dbr: true };
+      return {
+        bytes: M.readNotifyReplyDbr(p2, type, count, p1, decodeDbr(type, count, m.payload)),
+        dbr: true,
+      };
     case Command.EVENT_ADD:
       if (from === 'client') {
         return { bytes: M.eventAddRequest(p1, p2, type, count, M.parseEventAddPayload(m.payload).mask) };
@@ -90,7 +99,14 @@ function rebuild(m: Message, from: 'client' | 'server', proto: 'tcp' | 'udp'): R
     case Command.WRITE_NOTIFY:
       if (from === 'server') return { bytes: M.writeNotifyReply(p2, type, count, p1) };
       return {
-        bytes: M.writeRequestDbr(m.command === Command.WRITE_NOTIFY, p1, p2, type, count, decodeDbr(type, count, m.payload)),
+        bytes: M.writeRequestDbr(
+          m.command === Command.WRITE_NOTIFY,
+          p1,
+          p2,
+          type,
+          count,
+          decodeDbr(type, count, m.payload),
+        ),
         dbr: !(type === 0 && count === 1),
       };
     case Command.CLEAR_CHANNEL:
@@ -116,8 +132,10 @@ test('every message of every trace is rebuilt byte for byte by the builders', ()
   for (const name of traceNames()) {
     const packets = loadTrace(name);
     const items: { m: Message; from: 'client' | 'server'; proto: 'tcp' | 'udp' }[] = [];
-    for (const s of tcpStreams(packets).values()) for (const m of s.messages) items.push({ m, from: s.from, proto: 'tcp' });
-    for (const d of udpDatagrams(packets)) for (const m of d.messages) items.push({ m, from: d.packet.from, proto: 'udp' });
+    for (const s of tcpStreams(packets).values())
+      for (const m of s.messages) items.push({ m, from: s.from, proto: 'tcp' });
+    for (const d of udpDatagrams(packets))
+      for (const m of d.messages) items.push({ m, from: d.packet.from, proto: 'udp' });
     for (const { m, from, proto } of items) {
       const where = `${name} ${from} ${proto} cmd ${m.command} type ${m.dataType} count ${m.dataCount}`;
       const want = rawBytes(m);
@@ -132,25 +150,54 @@ test('every message of every trace is rebuilt byte for byte by the builders', ()
       assert.equal(r.bytes.length, want.length, where);
       const hlen = m.extended ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
       assert.deepEqual(r.bytes.subarray(0, hlen), want.subarray(0, hlen), where);
-      assert.deepEqual(maskDbr(got.payload, m.dataType, m.dataCount), maskDbr(m.payload, m.dataType, m.dataCount), where);
+      assert.deepEqual(
+        maskDbr(got.payload, m.dataType, m.dataCount),
+        maskDbr(m.payload, m.dataType, m.dataCount),
+        where,
+      );
     }
   }
   assert.ok(n > 500);
   // Commands covered by the traces (from ca-traces/README.md).
   for (const c of [
-    'client/udp/0', 'client/udp/6', 'server/udp/0', 'server/udp/6', 'server/udp/13', 'server/udp/17',
-    'client/tcp/0', 'client/tcp/20', 'client/tcp/21', 'client/tcp/18', 'server/tcp/22', 'server/tcp/18',
-    'client/tcp/15', 'server/tcp/15', 'client/tcp/1', 'server/tcp/1', 'client/tcp/4', 'client/tcp/19',
-    'server/tcp/19', 'server/tcp/11', 'client/tcp/12', 'server/tcp/12', 'client/tcp/23', 'server/tcp/23',
-    'client/tcp/8', 'client/tcp/9',
-  ]) { // prettier-ignore
+    'client/udp/0',
+    'client/udp/6',
+    'server/udp/0',
+    'server/udp/6',
+    'server/udp/13',
+    'server/udp/17',
+    'client/tcp/0',
+    'client/tcp/20',
+    'client/tcp/21',
+    'client/tcp/18',
+    'server/tcp/22',
+    'server/tcp/18',
+    'client/tcp/15',
+    'server/tcp/15',
+    'client/tcp/1',
+    'server/tcp/1',
+    'client/tcp/4',
+    'client/tcp/19',
+    'server/tcp/19',
+    'server/tcp/11',
+    'client/tcp/12',
+    'server/tcp/12',
+    'client/tcp/23',
+    'server/tcp/23',
+    'client/tcp/8',
+    'client/tcp/9',
+  ]) {
+    // prettier-ignore
     assert.ok(commands.has(c), c);
   }
 });
 
 test('builders: literal vectors from ca-protocol.md §6', () => {
   const search = Buffer.concat([M.versionMessage(0, 13), M.searchRequest('T:wf', 1001)]);
-  assert.equal(search.toString('hex'), '000000000000000d00000000000000000006000800050' + '00d000003e9000003e9543a776600000000');
+  assert.equal(
+    search.toString('hex'),
+    '000000000000000d00000000000000000006000800050' + '00d000003e9000003e9543a776600000000',
+  );
   const reply = Buffer.concat([M.udpVersion(0), M.searchReply(25064, 1001)]);
   assert.equal(
     reply.toString('hex'),
@@ -205,7 +252,10 @@ test('writes: a single string goes short, arrays and other types in full', () =>
   const pre = M.writeRequest(1, 2, 6, 1, Buffer.alloc(8));
   assert.equal(pre.length, 24);
   assert.equal(M.writeNotifyRequest(1, 2, 6, 1, Buffer.alloc(8)).readUInt16BE(0), 19);
-  assert.equal(M.writeNotifyReply(9, 6, 1, ECA.PUTFAIL).toString('hex'), '001300000006000100000' + '0a000000009');
+  assert.equal(
+    M.writeNotifyReply(9, 6, 1, ECA.PUTFAIL).toString('hex'),
+    '001300000006000100000' + '0a000000009',
+  );
   assert.equal(M.readReply(1, 2, 0, 1, { value: ['abc'] }).length, 24);
 });
 
@@ -229,7 +279,9 @@ test('parsers: search names, event masks, error payloads, addresses', () => {
   // Extended embedded header.
   const ext = M.readNotifyRequest(1, 2, 6, 70000);
   assert.equal(ext.length, 24);
-  const pe2 = M.parseErrorPayload((decodeMessage(M.errorMessage(ext, 1, ECA.TOLARGE, 'x'))?.message as Message).payload);
+  const pe2 = M.parseErrorPayload(
+    (decodeMessage(M.errorMessage(ext, 1, ECA.TOLARGE, 'x'))?.message as Message).payload,
+  );
   assert.equal(pe2.header.dataCount, 70000);
   assert.equal(pe2.header.extended, true);
   assert.deepEqual(M.encodeHeaderBytes(pe2.header), ext);

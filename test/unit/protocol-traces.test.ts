@@ -12,9 +12,20 @@ import { ALARM_STATUS_NAMES, SEVERITY_NAMES } from '../../src/protocol/constants
 import { dbrSize, decodeDbr, encodeDbr } from '../../src/protocol/dbr.js';
 import { MessageReader } from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
-import { parseErrorPayload, parseEventAddPayload, parseSearchPayloadName } from '../../src/protocol/messages.js';
+import {
+  parseErrorPayload,
+  parseEventAddPayload,
+  parseSearchPayloadName,
+} from '../../src/protocol/messages.js';
 import type { DbrData, NativeArray } from '../../src/protocol/values.js';
-import { circuits, loadTrace, loadTraceOutput, tcpStreams, traceNames, udpDatagrams } from '../helpers/traces.js';
+import {
+  circuits,
+  loadTrace,
+  loadTraceOutput,
+  tcpStreams,
+  traceNames,
+  udpDatagrams,
+} from '../helpers/traces.js';
 
 function arr(v: NativeArray): unknown[] {
   return Array.isArray(v) ? v : Array.from(v as ArrayLike<number>);
@@ -140,7 +151,11 @@ test('every DBR payload in the traces decodes and re-encodes to the same bytes',
     assert.ok(m.payload.length >= dbrSize(m.dataType, m.dataCount), where);
     assert.equal(m.payload.length % 8, 0, where);
     const e = encodeDbr(m.dataType, m.dataCount, d);
-    assert.deepEqual(canonical(e, m.dataType, m.dataCount), canonical(m.payload, m.dataType, m.dataCount), where);
+    assert.deepEqual(
+      canonical(e, m.dataType, m.dataCount),
+      canonical(m.payload, m.dataType, m.dataCount),
+      where,
+    );
   }
   // The traces cover plain, STS, TIME, GR, CTRL and the special types.
   for (const t of [0, 4, 6, 7, 14, 18, 19, 20, 24, 27, 29, 30, 31, 33, 34, 37, 38]) {
@@ -235,7 +250,10 @@ test('get_dbr_types: decoded metadata matches caget -d output', () => {
       if (f.has('Ack severity')) assert.equal(SEVERITY_NAMES[d.acks as number], f.get('Ack severity'), where);
       if (f.has('Timestamp')) {
         const s = d.stamp as { secPastEpoch: number; nsec: number };
-        const iso = new Date((s.secPastEpoch + 631152000) * 1000).toISOString().replace('T', ' ').slice(0, 19);
+        const iso = new Date((s.secPastEpoch + 631152000) * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .slice(0, 19);
         // catools rounds the nanoseconds to microseconds.
         const us = Math.round(s.nsec / 1000);
         assert.ok(us < 1000000);
@@ -245,7 +263,15 @@ test('get_dbr_types: decoded metadata matches caget -d output', () => {
     });
   });
   assert.equal(checked, 12);
-  for (const k of ['Units', 'Precision', 'Enums', 'Ack transient?', 'Class Name', 'Timestamp', 'Hi ctrl limit']) {
+  for (const k of [
+    'Units',
+    'Precision',
+    'Enums',
+    'Ack transient?',
+    'Class Name',
+    'Timestamp',
+    'Hi ctrl limit',
+  ]) {
     assert.ok(seenKeys.has(k), k);
   }
 });
@@ -272,7 +298,8 @@ test('monitor: camonitor lines match the decoded EVENT_ADD updates', () => {
   const names = new Map<number, string>();
   const creates = circ.client.filter((m) => m.command === Command.CREATE_CHAN);
   const sidToCid = new Map<number, number>();
-  for (const r of circ.server.filter((m) => m.command === Command.CREATE_CHAN)) sidToCid.set(r.parameter2, r.parameter1);
+  for (const r of circ.server.filter((m) => m.command === Command.CREATE_CHAN))
+    sidToCid.set(r.parameter2, r.parameter1);
   for (const a of adds) {
     assert.equal(parseEventAddPayload(a.payload).mask, 5);
     const cid = sidToCid.get(a.parameter1);
@@ -290,7 +317,8 @@ test('monitor: camonitor lines match the decoded EVENT_ADD updates', () => {
     assert.equal(parts[1], iso);
     // The value fields follow date and time; arrays are prefixed with their count.
     const vals = arr(d.value).map(Number);
-    const printed = u.dataCount > 1 || parts[0] === 'T:wf' ? parts.slice(4, 4 + vals.length) : parts.slice(3, 4);
+    const printed =
+      u.dataCount > 1 || parts[0] === 'T:wf' ? parts.slice(4, 4 + vals.length) : parts.slice(3, 4);
     if (u.dataCount > 1) assert.equal(Number(parts[3]), u.dataCount);
     assert.deepEqual(printed.map(Number), vals, lines[i]);
   });

@@ -14,7 +14,14 @@ import {
 function setup(fields: Record<string, number> = {}, opts: MotorSimOptions = {}) {
   const clock = new FakeClock();
   const host = new MemoryHost(MOTOR_ALL_FIELDS, clock);
-  const defaults: Record<string, number> = { MRES: 0.001, VELO: 1, VBAS: 0.1, ACCL: 0.5, DHLM: 100, DLLM: -100 };
+  const defaults: Record<string, number> = {
+    MRES: 0.001,
+    VELO: 1,
+    VBAS: 0.1,
+    ACCL: 0.5,
+    DHLM: 100,
+    DLLM: -100,
+  };
   for (const [k, v] of Object.entries({ ...defaults, ...fields })) host.set(k, v);
   const sim = new MotorSim(host, opts);
   sim.init();
@@ -300,4 +307,54 @@ test('encoder readback (UEIP/ERES) and stop() clears timers', async () => {
   assert.ok(clock.pending > 0);
   sim.stop();
   assert.equal(clock.pending, 0);
+});
+
+test('retries: RDBD, RTRY, RCNT, MISS with a simulated landing error', async () => {
+  const { clock, host, put } = setup({ VELO: 1, ACCL: 0, RDBD: 0.002, RTRY: 3 }, { landingError: 8 });
+  const p = track(put('VAL', 1));
+  clock.advance(5000);
+  await flush();
+  assert.equal(p.done, true);
+  // misses by 8, 4 steps (> RDBD = 2 steps), then 2 steps is within the deadband
+  assert.equal(host.num('RCNT'), 2);
+  assert.equal(host.num('MISS'), 0);
+  assert.equal(host.num('RRBV'), 1002);
+  assert.equal(host.num('DMOV'), 1);
+  // no retries allowed: the miss is flagged
+  await put('RTRY', 0);
+  const q = track(put('VAL', 2));
+  clock.advance(5000);
+  await flush();
+  assert.equal(q.done, true);
+  assert.equal(host.num('RCNT'), 0);
+  assert.equal(host.num('MISS'), 1);
+  assert.equal(host.num('RRBV'), 2008);
+});
+
+test('STOP decelerates at the acceleration rate; a stopped home search does not home', async () => {
+  const { clock, host, put } = setup({ VELO: 2, VBAS: 0, ACCL: 1, HVEL: 2 });
+  const p = track(put('VAL', 20));
+  clock.advance(3000); // accelerated to 2 EGU/s after 1 s: at 1 + 2*2 = 5
+  assert.ok(Math.abs(host.num('RBV') - 5) < 0.25, `RBV ${host.num('RBV')}`);
+  await put('STOP', 1);
+  assert.equal(host.num('DMOV'), 0, 'still decelerating');
+  assert.equal(host.num('MIP') & 0x200, 0x200);
+  clock.advance(1100); // 1 s to stop from 2 EGU/s: 1 EGU more
+  await flush();
+  assert.equal(p.done, true);
+  assert.equal(host.num('DMOV'), 1);
+  assert.ok(Math.abs(host.num('RBV') - 6) < 0.25, `RBV ${host.num('RBV')}`);
+  assert.equal(host.num('VAL'), host.num('RBV'));
+  assert.equal(host.num('RCNT'), 0);
+
+  const h = track(put('HOMR', 1));
+  clock.advance(1500);
+  await put('STOP', 1);
+  clock.advance(2000);
+  await flush();
+  assert.equal(h.done, true);
+  assert.equal(host.num('HOMR'), 0);
+  assert.equal(host.num('ATHM'), 0);
+  assert.equal(host.num('MSTA') & MSTA.HOMED, 0);
+  assert.ok(host.num('RBV') > 0.5, 'stopped short of home');
 });

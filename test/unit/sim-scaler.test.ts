@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, MemoryHost } from '../../src/ioc/records/motor.js';
-import { ScalerSim, SCALER_ALL_FIELDS, SCALER_FIELDS, type ScalerSimOptions } from '../../src/ioc/records/scaler.js';
+import {
+  ScalerSim,
+  SCALER_ALL_FIELDS,
+  SCALER_FIELDS,
+  type ScalerSimOptions,
+} from '../../src/ioc/records/scaler.js';
 
 function setup(fields: Record<string, number> = {}, opts: ScalerSimOptions = {}) {
   const clock = new FakeClock();
@@ -25,7 +30,22 @@ const flush = () => new Promise<void>((r) => setImmediate(r));
 
 test('field set follows scalerRecord.dbd', () => {
   const names = SCALER_FIELDS.map((f) => f.name);
-  for (const n of ['CNT', 'CONT', 'TP', 'TP1', 'FREQ', 'T', 'NCH', 'S1', 'S32', 'S64', 'PR64', 'G32', 'NM32', 'D1'])
+  for (const n of [
+    'CNT',
+    'CONT',
+    'TP',
+    'TP1',
+    'FREQ',
+    'T',
+    'NCH',
+    'S1',
+    'S32',
+    'S64',
+    'PR64',
+    'G32',
+    'NM32',
+    'D1',
+  ])
     assert.ok(names.includes(n), n);
   const s1 = SCALER_FIELDS.find((f) => f.name === 'S1');
   assert.equal(s1?.dbf, 'ULONG');

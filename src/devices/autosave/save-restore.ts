@@ -184,33 +184,46 @@ export async function restoreState(savFile: string, opts: RestoreOptions = {}): 
   }
   const names = sav.entries.map((e) => e.pvname);
   const pvs = await connectAll(names, resolveFactory(opts.pvFactory), timeout);
-  const failed: RestoreFailure[] = [];
-  let restored = 0;
-  await Promise.all(
-    pvs.map(async (pv, i) => {
+  // 1. in parallel: check each PV and convert its value using the current value as type witness
+  const prepared = await Promise.all(
+    pvs.map(async (pv, i): Promise<{ value: unknown } | { reason: string }> => {
       const entry = sav.entries[i];
-      if (!pv.connected) {
-        failed.push({ pvname: entry.pvname, reason: 'not connected' });
-        return;
-      }
-      if (pv.writeAccess === false) {
-        failed.push({ pvname: entry.pvname, reason: 'no write access' });
-        return;
-      }
+      if (!pv.connected) return { reason: 'not connected' };
+      if (pv.writeAccess === false) return { reason: 'no write access' };
       try {
         const current = await pv.get({ timeout, useMonitor: false });
-        const value = fromSavValue(entry.value, current, entry.pvname);
-        const rc = await pv.put(value, { wait: opts.wait ?? false, timeout });
-        if (rc === null || rc === undefined || rc < 0) {
-          failed.push({ pvname: entry.pvname, reason: rc === -1 ? 'put timed out' : 'put failed' });
-          return;
-        }
-        restored++;
+        return { value: fromSavValue(entry.value, current, entry.pvname) };
       } catch (e) {
-        failed.push({ pvname: entry.pvname, reason: (e as Error).message });
+        return { reason: (e as Error).message };
       }
     }),
   );
+  // 2. the puts, issued in file order (order matters for e.g. motor fields)
+  const failed: RestoreFailure[] = [];
+  let restored = 0;
+  const put = async (i: number): Promise<void> => {
+    const p = prepared[i];
+    const pvname = sav.entries[i].pvname;
+    if ('reason' in p) {
+      failed.push({ pvname, reason: p.reason });
+      return;
+    }
+    try {
+      const rc = await pvs[i].put(p.value, { wait: opts.wait ?? false, timeout });
+      if (rc === null || rc === undefined || rc < 0) {
+        failed.push({ pvname, reason: rc === -1 ? 'put timed out' : 'put failed' });
+        return;
+      }
+      restored++;
+    } catch (e) {
+      failed.push({ pvname, reason: (e as Error).message });
+    }
+  };
+  if (opts.wait) {
+    for (let i = 0; i < pvs.length; i++) await put(i);
+  } else {
+    await Promise.all(pvs.map((_, i) => put(i)));
+  }
   failed.sort((a, b) => names.indexOf(a.pvname) - names.indexOf(b.pvname));
   return { total: names.length, restored, failed };
 }

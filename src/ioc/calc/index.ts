@@ -7,6 +7,7 @@
  */
 import { CALC_NARGS, postfix, dumpProgram, type CalcProgram } from './postfix.js';
 import { calcPerform, CALC_SCRATCH_SIZE } from './perform.js';
+import { compileClosure, type CalcFn } from './closure.js';
 
 export { CalcError, calcErrorString } from './errors.js';
 export * from './errors.js';
@@ -31,6 +32,8 @@ export interface CompiledCalc {
   readonly usesRandom: boolean;
   /** The postfix program, one line per instruction (like calcExprDump). */
   dump(): string[];
+  /** True when evaluation runs a closure tree, false when it interprets the postfix program. */
+  readonly compiled: boolean;
 }
 
 class Compiled implements CompiledCalc {
@@ -39,22 +42,30 @@ class Compiled implements CompiledCalc {
   readonly usesVal: boolean;
   readonly usesRandom: boolean;
   private readonly stack = new Float64Array(CALC_SCRATCH_SIZE);
+  private readonly fn: CalcFn | undefined;
 
   constructor(
     readonly expression: string,
     private readonly program: CalcProgram,
+    interpret: boolean,
   ) {
     this.inputsUsed = program.inputsUsed;
     this.inputsStored = program.inputsStored;
     this.usesVal = program.usesVal;
     this.usesRandom = program.usesRandom;
+    this.fn = interpret ? undefined : compileClosure(program);
+  }
+
+  get compiled(): boolean {
+    return this.fn !== undefined;
   }
 
   evaluate(args: Float64Array, val = 0): number {
     if (args.length < CALC_NARGS) {
       throw new RangeError(`calc arguments need ${CALC_NARGS} elements (A..L), got ${args.length}`);
     }
-    return calcPerform(this.program, args, val, this.stack);
+    const fn = this.fn;
+    return fn ? fn(args, val) : calcPerform(this.program, args, val, this.stack);
   }
 
   dump(): string[] {
@@ -62,9 +73,17 @@ class Compiled implements CompiledCalc {
   }
 }
 
+export interface CompileOptions {
+  /**
+   * 'auto' (default): a closure tree, or the postfix interpreter for the rare programs the tree
+   * cannot express; 'interpreter': always interpret the postfix program (calcPerform's loop).
+   */
+  mode?: 'auto' | 'interpreter';
+}
+
 /** Compile a calc expression; throws CalcError (with code and position) when it is invalid. */
-export function compileCalc(expr: string): CompiledCalc {
-  return new Compiled(expr, postfix(expr));
+export function compileCalc(expr: string, options: CompileOptions = {}): CompiledCalc {
+  return new Compiled(expr, postfix(expr), options.mode === 'interpreter');
 }
 
 /** Compile, evaluate once with the given inputs (A.. in order, missing ones 0) and return the result. */

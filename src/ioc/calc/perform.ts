@@ -8,16 +8,16 @@
 import { CalcError, CALC_ERR_INTERNAL } from './errors.js';
 import { CALC_STACK_SIZE, Op, type CalcProgram } from './postfix.js';
 
-const PI = 3.14159265358979323;
-const D2R = PI / 180;
-const R2D = 180 / PI;
-const S2R = PI / (180 * 3600);
-const R2S = (180 * 3600) / PI;
+export const PI = 3.14159265358979323;
+export const D2R = PI / 180;
+export const R2D = 180 / PI;
+export const S2R = PI / (180 * 3600);
+export const R2S = (180 * 3600) / PI;
 const INT_MIN = -2147483648;
 const TWO31 = 2147483648;
 
 /** (epicsInt32) x as compiled C does it on x86-64: out of range and NaN give INT_MIN. */
-function cInt32(x: number): number {
+export function cInt32(x: number): number {
   return x > -TWO31 - 1 && x < TWO31 ? x | 0 : INT_MIN;
 }
 
@@ -25,13 +25,13 @@ function cInt32(x: number): number {
  * calcPerform's d2i(): negative doubles through (epicsInt32), others through (epicsUInt32)
  * (x86-64 converts those via 64 bits, so they wrap modulo 2^32).
  */
-function d2i(x: number): number {
+export function d2i(x: number): number {
   if (x < 0) return x > -TWO31 - 1 ? x | 0 : INT_MIN;
   return x | 0; // NaN and +Inf give 0, as on x86-64
 }
 
 /** C pow(): unlike Math.pow, pow(1, y) is 1 for any y and pow(-1, ±Inf) is 1. */
-function cPow(x: number, y: number): number {
+export function cPow(x: number, y: number): number {
   if (x === 1) return 1;
   if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
   return Math.pow(x, y);

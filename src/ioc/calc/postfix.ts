@@ -494,8 +494,10 @@ export function dumpProgram(p: CalcProgram): string[] {
     const op = p.code[i];
     const arg = p.code[i + 1];
     if (op === Op.LITERAL) out.push(`LITERAL ${p.literals[arg]}`);
-    else if (op >= Op.FETCH_A && op < Op.FETCH_A + 12) out.push(`FETCH_${String.fromCharCode(65 + op - Op.FETCH_A)}`);
-    else if (op >= Op.STORE_A && op < Op.STORE_A + 12) out.push(`STORE_${String.fromCharCode(65 + op - Op.STORE_A)}`);
+    else if (op >= Op.FETCH_A && op < Op.FETCH_A + 12)
+      out.push(`FETCH_${String.fromCharCode(65 + op - Op.FETCH_A)}`);
+    else if (op >= Op.STORE_A && op < Op.STORE_A + 12)
+      out.push(`STORE_${String.fromCharCode(65 + op - Op.STORE_A)}`);
     else if (op === Op.COND_IF) out.push(`COND_IF -> ${arg / 2}`);
     else if (op === Op.COND_ELSE) out.push(`COND_ELSE -> ${arg / 2}`);
     else if (op === Op.COND_END) out.push('COND_END');

@@ -63,6 +63,7 @@ export function classroomRecords(p: string): string {
       rec('calc', `${p}:dbl${i}`, {
         DESC: `random double ${i}`,
         SCAN: dblScan[i - 1],
+        PINI: 'YES',
         CALC: `MIN(100,MAX(0,(A=0?${10 * i}:A)+(RNDM-0.5)*${i}))`,
         INPA: `${p}:dbl${i} NPP`,
         PREC: 4,
@@ -80,6 +81,7 @@ export function classroomRecords(p: string): string {
       rec('longin', `${p}:int${i}`, {
         DESC: `random integer ${i}`,
         SCAN: intScan[i - 1],
+        PINI: 'YES',
         INP: `${p}:int${i}_rnd PP`,
         EGU: 'counts',
         HOPR: intRange[i - 1],
@@ -116,20 +118,32 @@ export function classroomRecords(p: string): string {
 
 /** A simulated motor record with sensible defaults. */
 export function motorRecord(name: string, i: number): string {
-  return rec('motor', name, {
-    DESC: `simulated motor ${i}`,
-    EGU: 'mm',
-    PREC: 4,
-    MRES: 0.0001,
-    VELO: 5,
-    VBAS: 0.5,
-    VMAX: 20,
-    ACCL: 0.1,
-    HLM: 100,
-    LLM: -100,
-    TWV: 0.5,
-    RDBD: 0.0002,
+  const able = rec('bo', `${name}_able`, {
+    DESC: `${name} enable`,
+    ZNAM: 'Enable',
+    ONAM: 'Disable',
+    VAL: 0,
+    PINI: 'YES',
   });
+  return (
+    able +
+    rec('motor', name, {
+      DESC: `simulated motor ${i}`,
+      EGU: 'mm',
+      PREC: 4,
+      MRES: 0.0001,
+      VELO: 5,
+      VBAS: 0.5,
+      VMAX: 20,
+      ACCL: 0.1,
+      DHLM: 100,
+      DLLM: -100,
+      HLM: 100,
+      LLM: -100,
+      TWV: 0.5,
+      RDBD: 0.0002,
+    })
+  );
 }
 
 export function scalerRecord(name: string): string {

@@ -28,7 +28,10 @@ export class AiRecord extends DbRecord {
           val += this.num('AOFF');
           const smoo = this.num('SMOO');
           const old = this.num('VAL');
-          this.set('VAL', smoo !== 0 && this.smoothed && Number.isFinite(old) ? val * (1 - smoo) + old * smoo : val);
+          this.set(
+            'VAL',
+            smoo !== 0 && this.smoothed && Number.isFinite(old) ? val * (1 - smoo) + old * smoo : val,
+          );
           this.smoothed = true;
           this.set('UDF', Number.isNaN(this.num('VAL')) ? 1 : 0);
         }
@@ -60,4 +63,11 @@ export class AiRecord extends DbRecord {
   }
 }
 
-export const aiRecordType = defineRecordType('ai', SPEC, AiRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel', 'General Time', 'Soft Timestamp', 'Db State']);
+export const aiRecordType = defineRecordType('ai', SPEC, AiRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Async Soft Channel',
+  'General Time',
+  'Soft Timestamp',
+  'Db State',
+]);

@@ -22,7 +22,12 @@ export function monitorValue(rec: DbRecord): number {
 }
 
 /** Post a field when it differs from a remembered value; returns the new remembered value. */
-export function postIfChanged(rec: DbRecord, field: string, last: number, mask = DBE.VALUE | DBE.LOG): number {
+export function postIfChanged(
+  rec: DbRecord,
+  field: string,
+  last: number,
+  mask = DBE.VALUE | DBE.LOG,
+): number {
   const v = rec.num(field);
   if (v !== last && !(Number.isNaN(v) && Number.isNaN(last))) rec.post(field, mask);
   return v;

@@ -68,4 +68,8 @@ export class AoRecord extends DbRecord {
   }
 }
 
-export const aoRecordType = defineRecordType('ao', SPEC, AoRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel']);
+export const aoRecordType = defineRecordType('ao', SPEC, AoRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Async Soft Channel',
+]);

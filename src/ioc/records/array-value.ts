@@ -46,7 +46,7 @@ export class ArrayValue implements ArrayField {
   ) {
     this.nativeType = FTVL_NATIVE[ftvl] ?? DbrNative.CHAR;
     this.data = allocArray(this.nativeType, nelm);
-    this.integer = ftvl >= 1 && ftvl <= 8 || ftvl === 11;
+    this.integer = (ftvl >= 1 && ftvl <= 8) || ftvl === 11;
   }
 
   get(): { value: NativeArray; count: number } {
@@ -71,7 +71,8 @@ export class ArrayValue implements ArrayField {
       return n;
     }
     if (Array.isArray(src)) {
-      for (let i = 0; i < n; i++) d[offset + i] = this.integer ? parseIntegerText(src[i]!) : parseFloatText(src[i]!);
+      for (let i = 0; i < n; i++)
+        d[offset + i] = this.integer ? parseIntegerText(src[i]!) : parseFloatText(src[i]!);
     } else {
       d.set(n === src.length ? src : src.subarray(0, n), offset);
     }
@@ -83,8 +84,10 @@ export class ArrayValue implements ArrayField {
   private fixRange(offset: number, n: number): void {
     const d = this.data as Float64Array | Int32Array;
     if (this.ftvl === 4) for (let i = offset; i < offset + n; i++) d[i] = d[i]! & 0xffff;
-    else if (this.ftvl === 6) for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) >>> 0 : 0;
-    else if (this.ftvl === 7 || this.ftvl === 8) for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
+    else if (this.ftvl === 6)
+      for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) >>> 0 : 0;
+    else if (this.ftvl === 7 || this.ftvl === 8)
+      for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
   }
 
   /** A copy of the valid part (for change detection). */

@@ -124,5 +124,15 @@ export class BoRecord extends BinaryRecord {
   }
 }
 
-export const biRecordType = defineRecordType('bi', BI_SPEC, BiRecord, ['Soft Channel', 'Raw Soft Channel', 'Db State']);
-export const boRecordType = defineRecordType('bo', BO_SPEC, BoRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel', 'General Time', 'Db State']);
+export const biRecordType = defineRecordType('bi', BI_SPEC, BiRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Db State',
+]);
+export const boRecordType = defineRecordType('bo', BO_SPEC, BoRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Async Soft Channel',
+  'General Time',
+  'Db State',
+]);

@@ -73,7 +73,8 @@ export abstract class CalcBase extends DbRecord {
       this.setSevr(AlarmStatus.CALC, Severity.INVALID);
       return undefined;
     }
-    if (c.inputsStored) for (let i = 0; i < 12; i++) if (c.inputsStored & (1 << i)) this.set(LETTERS[i]!, a[i]!);
+    if (c.inputsStored)
+      for (let i = 0; i < 12; i++) if (c.inputsStored & (1 << i)) this.set(LETTERS[i]!, a[i]!);
     return r;
   }
 

@@ -66,6 +66,8 @@ export class CalcoutRecord extends CalcBase {
       this.set('OVAL', this.num('IVOV'));
     }
     this.link('OUT').put(Float64Array.of(this.num('OVAL')), DbrNative.DOUBLE, ctx);
+    const evnt = this.str('OEVT');
+    if (evnt) this.env.postEvent(evnt);
   }
 
   override initRecord(): void {
@@ -80,4 +82,7 @@ export class CalcoutRecord extends CalcBase {
   }
 }
 
-export const calcoutRecordType = defineRecordType('calcout', SPEC, CalcoutRecord, ['Soft Channel', 'Async Soft Channel']);
+export const calcoutRecordType = defineRecordType('calcout', SPEC, CalcoutRecord, [
+  'Soft Channel',
+  'Async Soft Channel',
+]);

@@ -8,6 +8,10 @@ import { calcoutRecordType } from './calcout.js';
 import { dfanoutRecordType, fanoutRecordType } from './fanout.js';
 import { int64inRecordType, int64outRecordType, longinRecordType, longoutRecordType } from './long.js';
 import { mbbiRecordType, mbboRecordType } from './mbb.js';
+import { mbbiDirectRecordType, mbboDirectRecordType } from './mbbDirect.js';
+import { lsiRecordType, lsoRecordType } from './lstring.js';
+import { selRecordType } from './sel.js';
+import { seqRecordType } from './seq.js';
 import { stringinRecordType, stringoutRecordType } from './string.js';
 import { subArrayRecordType } from './subArray.js';
 import { aaiRecordType, aaoRecordType, waveformRecordType } from './waveform.js';
@@ -33,4 +37,10 @@ export const RECORD_TYPES: readonly RecordTypeDef[] = [
   dfanoutRecordType,
   calcRecordType,
   calcoutRecordType,
+  lsiRecordType,
+  lsoRecordType,
+  mbbiDirectRecordType,
+  mbboDirectRecordType,
+  selRecordType,
+  seqRecordType,
 ];

@@ -23,7 +23,7 @@ export function ooptSays(oopt: number, val: number, pval: number, mdel = 0): boo
     case 0:
       return true;
     case 1:
-      return Math.abs(pval - val) > mdel || (Number.isNaN(val) !== Number.isNaN(pval));
+      return Math.abs(pval - val) > mdel || Number.isNaN(val) !== Number.isNaN(pval);
     case 2:
       return val === 0;
     case 3:
@@ -108,7 +108,21 @@ function makeOut(t: Dbf) {
   };
 }
 
-export const longinRecordType = defineRecordType('longin', inSpec('LONG'), makeIn('LONG'), ['Soft Channel', 'Async Soft Channel', 'General Time', 'Db State']);
-export const longoutRecordType = defineRecordType('longout', outSpec('LONG'), makeOut('LONG'), ['Soft Channel', 'Async Soft Channel']);
-export const int64inRecordType = defineRecordType('int64in', inSpec('INT64'), makeIn('INT64'), ['Soft Channel', 'Async Soft Channel']);
-export const int64outRecordType = defineRecordType('int64out', outSpec('INT64'), makeOut('INT64'), ['Soft Channel', 'Async Soft Channel']);
+export const longinRecordType = defineRecordType('longin', inSpec('LONG'), makeIn('LONG'), [
+  'Soft Channel',
+  'Async Soft Channel',
+  'General Time',
+  'Db State',
+]);
+export const longoutRecordType = defineRecordType('longout', outSpec('LONG'), makeOut('LONG'), [
+  'Soft Channel',
+  'Async Soft Channel',
+]);
+export const int64inRecordType = defineRecordType('int64in', inSpec('INT64'), makeIn('INT64'), [
+  'Soft Channel',
+  'Async Soft Channel',
+]);
+export const int64outRecordType = defineRecordType('int64out', outSpec('INT64'), makeOut('INT64'), [
+  'Soft Channel',
+  'Async Soft Channel',
+]);

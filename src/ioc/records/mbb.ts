@@ -4,7 +4,24 @@ import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 
-export const STATE_PREFIXES = ['ZR', 'ON', 'TW', 'TH', 'FR', 'FV', 'SX', 'SV', 'EI', 'NI', 'TE', 'EL', 'TV', 'TT', 'FT', 'FF'];
+export const STATE_PREFIXES = [
+  'ZR',
+  'ON',
+  'TW',
+  'TH',
+  'FR',
+  'FV',
+  'SX',
+  'SV',
+  'EI',
+  'NI',
+  'TE',
+  'EL',
+  'TV',
+  'TT',
+  'FT',
+  'FF',
+];
 const VL = STATE_PREFIXES.map((p) => `${p}VL ULONG pp`).join('; ');
 const ST = STATE_PREFIXES.map((p) => `${p}ST STRING pp size=26`).join('; ');
 const SV = STATE_PREFIXES.map((p) => `${p}SV MENU pp menu=menuAlarmSevr`).join('; ');
@@ -145,5 +162,13 @@ export class MbboRecord extends MbbRecord {
   }
 }
 
-export const mbbiRecordType = defineRecordType('mbbi', MBBI_SPEC, MbbiRecord, ['Soft Channel', 'Raw Soft Channel', 'Db State']);
-export const mbboRecordType = defineRecordType('mbbo', MBBO_SPEC, MbboRecord, ['Soft Channel', 'Raw Soft Channel', 'Async Soft Channel']);
+export const mbbiRecordType = defineRecordType('mbbi', MBBI_SPEC, MbbiRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Db State',
+]);
+export const mbboRecordType = defineRecordType('mbbo', MBBO_SPEC, MbboRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+  'Async Soft Channel',
+]);

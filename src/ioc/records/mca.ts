@@ -10,8 +10,12 @@
  * PCTL..PCTH) or ROI presets, or on STOP. STRT/ERST puts with callback complete when acquisition
  * stops; the record's forward link fires then.
  */
-import { COMMON_FIELDS, defineFields, type FieldDef } from '../fields.js';
-import { registerMenus, type RecordSimulation, type SimHost } from './motor.js';
+import { DbrNative } from '../../protocol/constants.js';
+import type { NativeArray } from '../../protocol/values.js';
+import { COMMON_FIELDS, defineFields, parseFloatText, type FieldDef } from '../fields.js';
+import type { ArrayField, RecordTypeDef } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+import { SimRecord, afterAction, registerMenus, type RecordSimulation, type SimHost } from './motor.js';
 
 registerMenus({
   mcaSTRT: ['Done', 'Acquire'],
@@ -33,26 +37,28 @@ function roiSpec(fmt: (i: number) => string): string {
  * the dbd and turned into FTVL (LONG) arrays of NMAX elements by cvt_dbaddr; here they are LONG
  * with the array size given by MCA_ARRAY_FIELDS.
  */
-export const MCA_FIELDS: readonly FieldDef[] = defineFields(
-  [
-    'VERS DOUBLE ro init=1; VAL LONG pp; BPTR NOACCESS ro; BG LONG pp; PBG NOACCESS ro; PSTATUS NOACCESS ro',
-    'HOPR DOUBLE; LOPR DOUBLE; NMAX LONG ro init=1; NORD LONG ro; PREC SHORT; FTVL MENU ro menu=menuFtype init=5',
-    'STRT MENU pp menu=mcaSTRT; ERST MENU pp menu=mcaSTRT; STOP MENU pp menu=mcaSTRT; ACQG MENU ro menu=mcaSTRT',
-    'READ MENU pp menu=mcaREAD; RDNG MENU ro menu=mcaREAD; RDNS MENU ro menu=mcaREAD; ERAS MENU pp menu=mcaERAS',
-    'CHAS MENU pp menu=mcaCHAS; NUSE LONG pp; SEQ LONG pp; DWEL DOUBLE pp init=1.0; PSCL LONG pp init=1',
-    'PRTM DOUBLE pp; PLTM DOUBLE pp; PCT DOUBLE pp; PCTL LONG pp; PCTH LONG pp; PSWP LONG pp init=1',
-    'MODE MENU pp menu=mcaMODE; CALO DOUBLE; CALS DOUBLE init=1; CALQ DOUBLE; EGU STRING size=16; TTH DOUBLE init=10',
-    'ERTM DOUBLE; ELTM DOUBLE; DTIM DOUBLE ro; IDTIM DOUBLE ro; STIM STRING ro size=40; RTIM DOUBLE ro; ACT LONG ro',
-    'NACK SHORT pp ro; INP INLINK ro; HIHI DOUBLE; LOLO DOUBLE; HIGH DOUBLE; LOW DOUBLE',
-    'HHSV MENU menu=menuAlarmSevr; LLSV MENU menu=menuAlarmSevr; HSV MENU menu=menuAlarmSevr',
-    'LSV MENU menu=menuAlarmSevr; HYST DOUBLE; LALM DOUBLE ro; SIOL INLINK ro; SIML INLINK ro',
-    'SIMM MENU menu=menuYesNo; SIMS MENU menu=menuAlarmSevr; MMAP ULONG ro; RMAP ULONG ro; NEWV ULONG ro',
-    'NEWR ULONG ro',
-    roiSpec((i) => `R${i}LO LONG pp init=-1; R${i}HI LONG pp init=-1; R${i}BG SHORT pp; R${i}IP MENU pp menu=mcaR0IP`),
-    roiSpec((i) => `R${i} DOUBLE ro; R${i}N DOUBLE ro; R${i}P DOUBLE`),
-    roiSpec((i) => `R${i}NM STRING size=16`),
-  ].join('; '),
-);
+export const MCA_SPEC = [
+  'VERS DOUBLE ro init=1; VAL LONG pp; BPTR NOACCESS ro; BG LONG pp; PBG NOACCESS ro; PSTATUS NOACCESS ro',
+  'HOPR DOUBLE; LOPR DOUBLE; NMAX LONG ro init=1; NORD LONG ro; PREC SHORT; FTVL MENU ro menu=menuFtype init=5',
+  'STRT MENU pp menu=mcaSTRT; ERST MENU pp menu=mcaSTRT; STOP MENU pp menu=mcaSTRT; ACQG MENU ro menu=mcaSTRT',
+  'READ MENU pp menu=mcaREAD; RDNG MENU ro menu=mcaREAD; RDNS MENU ro menu=mcaREAD; ERAS MENU pp menu=mcaERAS',
+  'CHAS MENU pp menu=mcaCHAS; NUSE LONG pp; SEQ LONG pp; DWEL DOUBLE pp init=1.0; PSCL LONG pp init=1',
+  'PRTM DOUBLE pp; PLTM DOUBLE pp; PCT DOUBLE pp; PCTL LONG pp; PCTH LONG pp; PSWP LONG pp init=1',
+  'MODE MENU pp menu=mcaMODE; CALO DOUBLE; CALS DOUBLE init=1; CALQ DOUBLE; EGU STRING size=16; TTH DOUBLE init=10',
+  'ERTM DOUBLE; ELTM DOUBLE; DTIM DOUBLE ro; IDTIM DOUBLE ro; STIM STRING ro size=40; RTIM DOUBLE ro; ACT LONG ro',
+  'NACK SHORT pp ro; INP INLINK ro; HIHI DOUBLE; LOLO DOUBLE; HIGH DOUBLE; LOW DOUBLE',
+  'HHSV MENU menu=menuAlarmSevr; LLSV MENU menu=menuAlarmSevr; HSV MENU menu=menuAlarmSevr',
+  'LSV MENU menu=menuAlarmSevr; HYST DOUBLE; LALM DOUBLE ro; SIOL INLINK ro; SIML INLINK ro',
+  'SIMM MENU menu=menuYesNo; SIMS MENU menu=menuAlarmSevr; MMAP ULONG ro; RMAP ULONG ro; NEWV ULONG ro',
+  'NEWR ULONG ro',
+  roiSpec(
+    (i) => `R${i}LO LONG pp init=-1; R${i}HI LONG pp init=-1; R${i}BG SHORT pp; R${i}IP MENU pp menu=mcaR0IP`,
+  ),
+  roiSpec((i) => `R${i} DOUBLE ro; R${i}N DOUBLE ro; R${i}P DOUBLE`),
+  roiSpec((i) => `R${i}NM STRING size=16`),
+].join('; ');
+
+export const MCA_FIELDS: readonly FieldDef[] = defineFields(MCA_SPEC);
 
 export const MCA_ALL_FIELDS: readonly FieldDef[] = [...COMMON_FIELDS, ...MCA_FIELDS];
 
@@ -86,7 +92,9 @@ function prng(seed: number): () => number {
 /** "Mon DD, YYYY HH:MM:SS.mmm" like the mca record's STIM. */
 function formatStim(ms: number): string {
   const d = new Date(ms);
-  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][
+    d.getMonth()
+  ];
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${mon} ${p(d.getDate())}, ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
@@ -151,6 +159,9 @@ export class McaSim implements RecordSimulation {
   get isAcquiring(): boolean {
     return this.acquiring;
   }
+  get busy(): boolean {
+    return this.isAcquiring;
+  }
 
   put(field: string): Promise<void> {
     const h = this.h;
@@ -189,6 +200,9 @@ export class McaSim implements RecordSimulation {
         h.set('NORD', this.nuse);
         h.setCount('VAL', this.nuse);
         h.setCount('BG', this.nuse);
+        this.computeRois();
+        break;
+      case 'VAL':
         this.computeRois();
         break;
       case 'PRTM':
@@ -259,8 +273,7 @@ export class McaSim implements RecordSimulation {
     this.acquiring = false;
     h.set('ACQG', 0);
     h.post();
-    this.release();
-    h.actionDone?.();
+    afterAction(h, () => this.release());
   }
 
   private release(): void {
@@ -394,7 +407,7 @@ export class McaSim implements RecordSimulation {
           if (nbg >= 0) {
             const b = bgLo + (n ? (j * (bgHi - bgLo)) / n : 0);
             bg[lo + j] = b; // stored as LONG, like the record's DATA_TYPE
-            net += y - b;
+            net += y - bg[lo + j];
           } else net += y;
         }
         bgTouched = true;
@@ -412,3 +425,61 @@ export class McaSim implements RecordSimulation {
     return presetReached;
   }
 }
+
+/** DTYP choices known up front; any other DTYP from a .db file is added (and simulated). */
+export const MCA_DEVICE_TYPES: string[] = ['Soft Channel', 'asynMCA', 'asynMcaSim'];
+
+/** VAL / BG of an mca record as a CA array field (LONG, NMAX elements, NORD valid). */
+class McaArrayField implements ArrayField {
+  readonly nativeType = DbrNative.LONG;
+  constructor(
+    private readonly rec: McaRecord,
+    private readonly field: string,
+  ) {}
+  get nelm(): number {
+    return this.rec.array(this.field).length;
+  }
+  get(): { value: NativeArray; count: number } {
+    const a = this.rec.array(this.field) as Int32Array;
+    const n = Math.min(this.rec.countOf(this.field), a.length);
+    return { value: a.subarray(0, n), count: n };
+  }
+  put(value: NativeArray, _dbrType: number): void {
+    const a = this.rec.array(this.field) as Int32Array;
+    const n = Math.min(value.length, a.length);
+    if (Array.isArray(value)) for (let i = 0; i < n; i++) a[i] = Math.trunc(parseFloatText(value[i]));
+    else if (value instanceof Int32Array) a.set(value.subarray(0, n));
+    else for (let i = 0; i < n; i++) a[i] = Math.trunc(value[i]); // C double->long conversion
+    a.fill(0, n);
+    this.rec.setCount(this.field, n);
+    if (this.field === 'VAL') this.rec.set('NORD', n);
+  }
+}
+
+export class McaRecord extends SimRecord {
+  private fieldsOfArrays: Map<string, McaArrayField> | undefined;
+
+  protected createSimulation(): RecordSimulation {
+    return new McaSim(this);
+  }
+  protected override arraySize(field: string): number {
+    return field in MCA_ARRAY_FIELDS ? Math.max(1, this.num('NMAX')) : 0;
+  }
+  countOf(field: string): number {
+    return this.arrayCount(field);
+  }
+  override arrayField(name: string): ArrayField | undefined {
+    if (!(name in MCA_ARRAY_FIELDS)) return undefined;
+    // (called from the base constructor before this class's fields exist)
+    this.fieldsOfArrays ??= new Map();
+    let f = this.fieldsOfArrays.get(name);
+    if (!f) this.fieldsOfArrays.set(name, (f = new McaArrayField(this, name)));
+    return f;
+  }
+  override loadField(fd: FieldDef, text: string): void {
+    if (fd.dbf === 'DEVICE' && text !== '' && !MCA_DEVICE_TYPES.includes(text)) MCA_DEVICE_TYPES.push(text);
+    super.loadField(fd, text);
+  }
+}
+
+export const mcaRecordType: RecordTypeDef = defineRecordType('mca', MCA_SPEC, McaRecord, MCA_DEVICE_TYPES);

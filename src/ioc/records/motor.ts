@@ -10,8 +10,10 @@
  * base speed VBAS, slew speed VELO, acceleration time ACCL, backlash BDST/BVEL, settle delay DLY.
  * While moving it polls every `pollMs` updating RMP/REP/RRBV/DRBV/RBV/DIFF/RDIF/MOVN/DMOV/MSTA/TDIR.
  */
-import { AlarmStatus } from '../../protocol/constants.js';
-import { COMMON_FIELDS, MENUS, defineFields, type FieldDef } from '../fields.js';
+import { AlarmStatus, DBE } from '../../protocol/constants.js';
+import { COMMON_FIELDS, MENUS, coerceToDbf, defineFields, fitString, type FieldDef } from '../fields.js';
+import { DbRecord, ProcessContext, type FieldMeta, type RecordEnv, type RecordTypeDef } from '../record.js';
+import { defineRecordType } from '../record-type.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared simulation framework
@@ -38,8 +40,11 @@ export interface SimHost extends SimTimers {
   setAlarm(status: number, severity: number): void;
   /** Post monitors for every field changed since the last post (and the alarm). */
   post(): void;
-  /** An asynchronous action finished (motor done, counting done): the record fires its FLNK. */
-  actionDone?(): void;
+  /**
+   * An asynchronous action finished (motor done, counting done): the record fires its FLNK. A
+   * returned promise (the forward-link chain's completion) delays the put completions.
+   */
+  actionDone?(): Promise<void> | void;
 }
 
 /** Real-time timers (not unref'd: an IOC serving records stays alive; `stop()` clears them). */
@@ -235,20 +240,157 @@ export interface RecordSimulation {
   /**
    * A field was written (value already stored in the host). Does what the record's special() and,
    * for pp fields, process() do; resolves when the action it started has finished (what a
-   * WRITE_NOTIFY put waits for). Rejects with SimError when the put is refused.
+   * WRITE_NOTIFY put waits for). A refused request (soft-limit violation, SPMG Stop/Pause)
+   * resolves at once.
    */
   put(field: string): Promise<void>;
   /** The record was processed (scan, PROC, FLNK): refresh readbacks. */
   process(): Promise<void>;
   /** Stop timers (IOC shutdown). */
   stop(): void;
+  /** An action (move, count, acquisition) is in progress. */
+  readonly busy: boolean;
 }
 
-/** A refused put (the record framework maps it to ECA_PUTFAIL). */
-export class SimError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SimError';
+/** Fire the host's action-done hook (FLNK), then `release` (put completions) when it has finished. */
+export function afterAction(h: SimHost, release: () => void): void {
+  let done: Promise<void> | void;
+  try {
+    done = h.actionDone?.();
+  } catch {
+    done = undefined;
+  }
+  if (done) void done.then(release, release);
+  else release();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The adapter: a database record (record.ts) that is the SimHost of its simulation.
+
+/**
+ * Base of the simulated record types: stores fields in the DbRecord, collects changed fields and
+ * posts them (DBE_VALUE|DBE_LOG, plus the alarm mask on VAL) with a fresh time stamp; timers go
+ * through the database's scheduler (stopped with it); the completion of a pp put's action is added
+ * to the put's ProcessContext, so WRITE_NOTIFY completes when the move/count/acquisition ends.
+ */
+export abstract class SimRecord extends DbRecord implements SimHost {
+  private changedFields: Set<string> | undefined;
+  private simulation: RecordSimulation | undefined;
+  private pendingPut: Promise<void> | undefined;
+  private actionFired = false;
+  private readonly simArrays = new Map<string, Float64Array | Int32Array>();
+  private readonly simCounts = new Map<string, number>();
+
+  constructor(name: string, def: RecordTypeDef, env: RecordEnv) {
+    super(name, def, env);
+  }
+
+  /** Make the simulation (called once, at initRecord). */
+  protected abstract createSimulation(): RecordSimulation;
+
+  get sim(): RecordSimulation {
+    if (!this.simulation) this.simulation = this.createSimulation();
+    return this.simulation;
+  }
+
+  // SimTimers
+  now(): number {
+    return performance.now();
+  }
+  setTimeout(fn: () => void, ms: number): () => void {
+    // When the database stops, its timers are cancelled: stop the simulation (puts complete).
+    return this.env.schedule(fn, ms / 1000, () => this.simulation?.stop());
+  }
+
+  // SimHost
+  override set(field: string, value: number | string): void {
+    const fd = this.def.fieldMap.get(field);
+    let v = value;
+    if (fd) {
+      if (typeof v === 'number' && fd.dbf !== 'STRING') v = coerceToDbf(fd.dbf, v);
+      else if (fd.dbf === 'STRING') v = fitString(String(v), fd.size);
+    }
+    const old = this.v[field];
+    this.v[field] = v;
+    if (old !== v && !(typeof v === 'number' && Number.isNaN(v) && Number.isNaN(old))) this.touch(field);
+  }
+  touch(field: string): void {
+    (this.changedFields ??= new Set()).add(field);
+  }
+  array(field: string): Float64Array | Int32Array {
+    let a = this.simArrays.get(field);
+    if (!a) {
+      a = new Int32Array(Math.max(1, this.arraySize(field)));
+      this.simArrays.set(field, a);
+    }
+    return a;
+  }
+  setCount(field: string, count: number): void {
+    this.simCounts.set(field, count);
+  }
+  /** Element count of a simulated array field (0: the record has none). */
+  protected arraySize(_field: string): number {
+    return 0;
+  }
+  protected arrayCount(field: string): number {
+    return this.simCounts.get(field) ?? 0;
+  }
+  setAlarm(status: number, severity: number): void {
+    this.setSevr(status, severity);
+  }
+  override post(): void;
+  override post(field: string, mask: number): void;
+  override post(field?: string, mask?: number): void {
+    if (field !== undefined) {
+      super.post(field, mask ?? DBE.VALUE | DBE.LOG);
+      return;
+    }
+    this.stamp();
+    const alarm = this.resetAlarms();
+    const changed = this.changedFields;
+    this.changedFields = undefined;
+    if (changed) {
+      for (const f of changed) super.post(f, DBE.VALUE | DBE.LOG | (f === 'VAL' ? alarm : 0));
+    }
+    if (alarm && !changed?.has('VAL')) super.post('VAL', alarm);
+  }
+  actionDone(): Promise<void> | void {
+    this.actionFired = true;
+    const sub = new ProcessContext();
+    this.fwdLink(sub);
+    return sub.pending.length ? sub.done() : undefined;
+  }
+
+  // record support
+  override initRecord(): void {
+    super.initRecord();
+    this.v.UDF = 0;
+    this.sim.init();
+  }
+  override special(fd: FieldDef): void {
+    super.special(fd);
+    // putField posts the written field itself, except a pp VAL (left to processing)
+    if (fd.name === 'VAL' && fd.pp) this.touch(fd.name);
+    this.actionFired = false;
+    const p = this.sim.put(fd.name);
+    if (fd.pp) this.pendingPut = p;
+  }
+  protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const p = this.pendingPut;
+    this.pendingPut = undefined;
+    if (p) ctx?.add(p);
+    else {
+      this.actionFired = false;
+      void this.sim.process();
+    }
+    // FLNK: now when nothing is in progress, else when the action ends (actionDone)
+    if (!this.sim.busy && !this.actionFired) this.fwdLink(ctx);
+    this.actionFired = false;
+    return false;
+  }
+  /** Stop the simulation's timers (the database's stop() also clears them). */
+  stopSimulation(): void {
+    this.simulation?.stop();
   }
 }
 
@@ -269,8 +411,8 @@ registerMenus({
   motorACCU: ['Use ACCL', 'Use ACCS'],
 });
 
-/** The motor record's own fields, as motorRecord.dbd declares them. */
-export const MOTOR_FIELDS: readonly FieldDef[] = defineFields(`
+/** The motor record's own fields, as motorRecord.dbd declares them (fields.ts spec syntax). */
+export const MOTOR_SPEC = `
 VERS FLOAT ro init=1; OFF DOUBLE pp; FOFF MENU menu=motorFOFF; FOF SHORT; VOF SHORT; DIR MENU pp
 menu=motorDIR; SET MENU menu=motorSET; SSET SHORT; SUSE SHORT; VELO DOUBLE; VBAS DOUBLE; VMAX DOUBLE; S
 DOUBLE; SBAS DOUBLE; SMAX DOUBLE; ACCL DOUBLE init=0.2; ACCS DOUBLE; ACCU MENU menu=motorACCU; BDST
@@ -292,7 +434,9 @@ init=0; CNEN MENU pp menu=motorTORQ; INIT STRING size=40; PREM STRING size=40; P
 OUTLINK; DINP INLINK; RINP INLINK; JVEL DOUBLE; JAR DOUBLE; LOCK MENU menu=menuYesNo init=NO; NTM MENU
 menu=menuYesNo init=YES; NTMF USHORT init=2; HVEL DOUBLE; STUP MENU pp menu=motorSTUP init=OFF; RMOD MENU
 menu=motorRMOD init=Default; ADEL DOUBLE; MDEL DOUBLE; ALST DOUBLE ro; MLST DOUBLE ro; SYNC SHORT pp; IGSET
-SHORT; RSTM MENU menu=motorRSTM init=NearZero`);
+SHORT; RSTM MENU menu=motorRSTM init=NearZero`;
+
+export const MOTOR_FIELDS: readonly FieldDef[] = defineFields(MOTOR_SPEC);
 
 /** Common fields plus the motor fields (what a MemoryHost for a motor needs). */
 export const MOTOR_ALL_FIELDS: readonly FieldDef[] = [...COMMON_FIELDS, ...MOTOR_FIELDS];
@@ -337,7 +481,8 @@ export const MSTA = {
   HOMED: 0x4000,
 } as const; // prettier-ignore
 export const MIP = {
-  JOGF: 0x1, JOGR: 0x2, HOMF: 0x8, HOMR: 0x10, MOVE: 0x20, MOVE_BL: 0x100, STOP: 0x200, DELAY_REQ: 0x400,
+  JOGF: 0x1, JOGR: 0x2, HOMF: 0x8, HOMR: 0x10, MOVE: 0x20, RETRY: 0x40, MOVE_BL: 0x100, STOP: 0x200,
+  DELAY_REQ: 0x400,
 } as const; // prettier-ignore
 
 const SPMG_STOP = 0;
@@ -353,6 +498,11 @@ export interface MotorSimOptions {
   hardLow?: number;
   /** Initial dial position (default 0). */
   initialDial?: number;
+  /**
+   * Simulated positioning error in steps (default 0: the motor lands exactly). Each landing misses
+   * the target by this much, halved on every retry; the record retries (RDBD/RTRY/RCNT/MISS).
+   */
+  landingError?: number;
 }
 
 /** One constant-acceleration trapezoid (or triangle) from `from` to `to` in steps. */
@@ -382,9 +532,11 @@ function makeProfile(seg: Segment, t0: number): Profile {
   const sign = seg.to >= seg.from ? 1 : -1;
   const vb = Math.max(0, Math.min(seg.vb, seg.vm));
   const vm = seg.vm;
-  if (!(vm > 0) || dist === 0) return { t0, from: seg.from, sign, dist, vb, vp: vm, a: 0, ta: 0, tc: 0, total: 0 };
+  if (!(vm > 0) || dist === 0)
+    return { t0, from: seg.from, sign, dist, vb, vp: vm, a: 0, ta: 0, tc: 0, total: 0 };
   const a = seg.accelTime > 0 && vm > vb ? (vm - vb) / seg.accelTime : Infinity;
-  if (a === Infinity) return { t0, from: seg.from, sign, dist, vb: vm, vp: vm, a, ta: 0, tc: dist / vm, total: dist / vm };
+  if (a === Infinity)
+    return { t0, from: seg.from, sign, dist, vb: vm, vp: vm, a, ta: 0, tc: dist / vm, total: dist / vm };
   const da = (vm * vm - vb * vb) / (2 * a);
   if (2 * da >= dist) {
     const vp = Math.sqrt(vb * vb + a * dist);
@@ -394,6 +546,15 @@ function makeProfile(seg: Segment, t0: number): Profile {
   const ta = (vm - vb) / a;
   const tc = (dist - 2 * da) / vm;
   return { t0, from: seg.from, sign, dist, vb, vp: vm, a, ta, tc, total: 2 * ta + tc };
+}
+
+/** Speed (steps/s, >= 0) `tau` seconds into a profile. */
+function velocityAt(p: Profile, tau: number): number {
+  if (tau <= 0 || tau >= p.total) return p.vb;
+  if (p.a === Infinity) return p.vp;
+  if (tau < p.ta) return p.vb + p.a * tau;
+  if (tau < p.ta + p.tc) return p.vp;
+  return Math.max(p.vb, p.vp - p.a * (tau - p.ta - p.tc));
 }
 
 /** Distance travelled (>= 0) `tau` seconds into a profile. */
@@ -419,6 +580,8 @@ export class MotorSim implements RecordSimulation {
   private cancelDelay: (() => void) | undefined;
   private waiters: Array<() => void> = [];
   private homed = false;
+  /** A stop is in progress / ended the motion: 'retarget' moves VAL to the readback. */
+  private stopped: 'retarget' | 'keep' | undefined;
   private hitLimit = false;
   private readonly pollMs: number;
 
@@ -461,7 +624,10 @@ export class MotorSim implements RecordSimulation {
     h.set('LRVL', h.num('RVAL'));
     h.set('DMOV', 1);
     h.set('MOVN', 0);
-    h.set('LVIO', this.softLimitsOn() && (h.num('DVAL') > h.num('DHLM') || h.num('DVAL') < h.num('DLLM')) ? 1 : 0);
+    h.set(
+      'LVIO',
+      this.softLimitsOn() && (h.num('DVAL') > h.num('DHLM') || h.num('DVAL') < h.num('DLLM')) ? 1 : 0,
+    );
     h.set('LSPG', h.num('SPMG'));
     h.post();
   }
@@ -483,6 +649,9 @@ export class MotorSim implements RecordSimulation {
 
   get moving(): boolean {
     return this.h.num('DMOV') === 0;
+  }
+  get busy(): boolean {
+    return this.moving;
   }
 
   /** Current controller position in steps (for tests and diagnostics). */
@@ -673,7 +842,13 @@ export class MotorSim implements RecordSimulation {
         this.segments.push({ from: here, to: target, vb: vbas, vm: bvel, accelTime: h.num('BACC') });
       } else {
         this.segments.push({ from: here, to: target - bdstSteps, vb: vbas, vm: velo, accelTime: accl });
-        this.segments.push({ from: target - bdstSteps, to: target, vb: vbas, vm: bvel, accelTime: h.num('BACC') });
+        this.segments.push({
+          from: target - bdstSteps,
+          to: target,
+          vb: vbas,
+          vm: bvel,
+          accelTime: h.num('BACC'),
+        });
       }
     } else {
       const speed = kind === 'home' ? (h.num('HVEL') || h.num('VELO')) / absMres : velo;
@@ -682,6 +857,7 @@ export class MotorSim implements RecordSimulation {
     this.kind = kind;
     this.raw = here;
     this.hitLimit = false;
+    this.stopped = undefined;
     this.cancelDelay?.();
     this.cancelDelay = undefined;
     let mip = kind === 'move' ? MIP.MOVE : kind === 'home' ? (h.num('HOMF') ? MIP.HOMF : MIP.HOMR) : 0;
@@ -700,12 +876,45 @@ export class MotorSim implements RecordSimulation {
     const seg = this.segments.shift();
     if (!seg) {
       this.profile = undefined;
+      if (this.kind === 'move' && !this.stopped && this.retryIfNeeded()) return;
       this.motionEnded();
       return;
     }
     seg.from = this.raw;
     this.profile = makeProfile(seg, this.h.now());
     this.schedulePoll();
+  }
+
+  /** At the end of a move: land (with the simulated error), then retry when outside RDBD. */
+  private retryIfNeeded(): boolean {
+    const h = this.h;
+    const mres = this.mres;
+    const target = h.num('DVAL') / mres;
+    const err = this.opts.landingError ?? 0;
+    const rcnt = h.num('RCNT');
+    if (err !== 0) this.raw = target + err * 0.5 ** rcnt;
+    const miss = Math.abs(Math.round(this.raw) - target) * Math.abs(mres);
+    const rdbd = Math.max(h.num('RDBD'), Math.abs(mres));
+    if (miss <= rdbd) {
+      h.set('MISS', 0);
+      return false;
+    }
+    if (rcnt < h.num('RTRY')) {
+      h.set('RCNT', rcnt + 1);
+      h.set('MIP', (h.num('MIP') & ~MIP.MOVE_BL) | MIP.RETRY);
+      const speed = h.num('VELO') / Math.abs(mres);
+      this.segments.push({
+        from: this.raw,
+        to: target,
+        vb: h.num('VBAS') / Math.abs(mres),
+        vm: speed,
+        accelTime: h.num('ACCL'),
+      });
+      this.nextSegment();
+      return true;
+    }
+    h.set('MISS', 1);
+    return false;
   }
 
   private schedulePoll(): void {
@@ -779,7 +988,16 @@ export class MotorSim implements RecordSimulation {
 
   private finish(): void {
     const h = this.h;
-    if (this.kind === 'home') {
+    const stopped = this.stopped;
+    this.stopped = undefined;
+    if (stopped) {
+      if (this.kind === 'home') {
+        h.set('HOMF', 0);
+        h.set('HOMR', 0);
+      }
+      if (stopped === 'retarget' || this.kind !== 'move') this.syncTargetsToReadback();
+      else this.updateReadback();
+    } else if (this.kind === 'home') {
       this.homed = true;
       h.set('ATHM', 1);
       h.set('HOMF', 0);
@@ -801,8 +1019,7 @@ export class MotorSim implements RecordSimulation {
     }
     this.updateReadback();
     h.post();
-    this.releaseWaiters();
-    h.actionDone?.();
+    afterAction(h, () => this.releaseWaiters());
   }
 
   private releaseWaiters(): void {
@@ -812,18 +1029,45 @@ export class MotorSim implements RecordSimulation {
   }
 
   /** Stop now (STOP, SPMG Stop/Pause, jog release). `retarget`: VAL follows the readback. */
+  /**
+   * Stop (STOP, SPMG Stop/Pause, jog release): decelerate from the current speed to VBAS at the
+   * profile's acceleration, then end the motion. `retarget`: VAL follows the readback.
+   */
   private halt(retarget: boolean): void {
     if (!this.profile && this.segments.length === 0) {
-      if (retarget) this.syncTargetsToReadback();
+      if (retarget && !this.cancelDelay) this.syncTargetsToReadback();
       return;
+    }
+    this.stopped = retarget ? 'retarget' : 'keep';
+    this.segments = [];
+    const p = this.profile;
+    const now = this.h.now();
+    if (p) {
+      const tau = (now - p.t0) / 1000;
+      const v = velocityAt(p, tau);
+      if (p.a !== Infinity && p.a > 0 && v > p.vb && tau < p.total) {
+        const td = (v - p.vb) / p.a;
+        const dist = p.vb * td + 0.5 * p.a * td * td;
+        this.raw = this.currentRaw();
+        this.profile = {
+          t0: now,
+          from: this.raw,
+          sign: p.sign,
+          dist,
+          vb: p.vb,
+          vp: v,
+          a: p.a,
+          ta: 0,
+          tc: 0,
+          total: td,
+        };
+        this.h.set('MIP', this.h.num('MIP') | MIP.STOP);
+        this.schedulePoll();
+        return;
+      }
     }
     this.raw = Math.round(this.currentRaw());
     this.profile = undefined;
-    this.segments = [];
-    if (retarget) {
-      this.updateReadback();
-      this.syncTargetsToReadback();
-    }
     this.motionEnded();
   }
 
@@ -1043,3 +1287,63 @@ export class MotorSim implements RecordSimulation {
     if (h.num('HLS') || h.num('LLS')) h.setAlarm(AlarmStatus.HWLIMIT, h.num('HLSV'));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The motor record type
+
+/** DTYP choices known up front; any other DTYP from a .db file is added (and simulated). */
+export const MOTOR_DEVICE_TYPES: string[] = [
+  'Soft Channel',
+  'asynMotor',
+  'Motor Simulation',
+  'OMS MAXv',
+  'OMS VME58',
+];
+
+/** Let a record type accept any DTYP: unknown names join the type's device list. */
+function acceptAnyDtyp(list: string[], fd: FieldDef, text: string): void {
+  if (fd.dbf === 'DEVICE' && text !== '' && !list.includes(text)) list.push(text);
+}
+
+export class MotorRecord extends SimRecord {
+  protected createSimulation(): RecordSimulation {
+    // Simulated hard limit switches sit 10% of the travel range beyond the soft limits.
+    const dh = this.num('DHLM');
+    const dl = this.num('DLLM');
+    const opts: MotorSimOptions = {};
+    if (!(dh === 0 && dl === 0) && dh > dl) {
+      const margin = 0.1 * (dh - dl);
+      opts.hardHigh = dh + margin;
+      opts.hardLow = dl - margin;
+    }
+    return new MotorSim(this, opts);
+  }
+  override loadField(fd: FieldDef, text: string): void {
+    acceptAnyDtyp(MOTOR_DEVICE_TYPES, fd, text);
+    super.loadField(fd, text);
+  }
+  override meta(fd: FieldDef): FieldMeta {
+    const m = super.meta(fd);
+    const lim = motorLimitsFor(this, fd.name);
+    if (lim && m.limits) {
+      m.limits = {
+        ...m.limits,
+        upperDispLimit: lim.upper,
+        lowerDispLimit: lim.lower,
+        upperCtrlLimit: lim.upper,
+        lowerCtrlLimit: lim.lower,
+      };
+    }
+    if (lim || POSITION_FIELDS.has(fd.name)) m.units = this.str('EGU');
+    return m;
+  }
+}
+
+const POSITION_FIELDS = new Set(['RBV', 'DRBV', 'OFF', 'TWV', 'RLV', 'DIFF', 'BDST', 'RDBD', 'SPDB']);
+
+export const motorRecordType: RecordTypeDef = defineRecordType(
+  'motor',
+  MOTOR_SPEC,
+  MotorRecord,
+  MOTOR_DEVICE_TYPES,
+);

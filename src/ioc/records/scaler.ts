@@ -11,7 +11,9 @@
  * hold following a user count), posting at RAT1 Hz, without touching CNT.
  */
 import { COMMON_FIELDS, defineFields, type FieldDef } from '../fields.js';
-import { registerMenus, type RecordSimulation, type SimHost } from './motor.js';
+import type { RecordTypeDef } from '../record.js';
+import { defineRecordType } from '../record-type.js';
+import { SimRecord, afterAction, registerMenus, type RecordSimulation, type SimHost } from './motor.js';
 
 registerMenus({
   scalerCNT: ['Done', 'Count'],
@@ -29,22 +31,22 @@ function channelSpec(prefix: string, rest: string, first?: string): string {
   return out.join('; ');
 }
 
-/** The scaler record's own fields, as scalerRecord.dbd declares them. */
-export const SCALER_FIELDS: readonly FieldDef[] = defineFields(
-  [
-    'VERS FLOAT ro init=3.19; RPVT NOACCESS ro; VAL DOUBLE; FREQ DOUBLE; CNT MENU pp menu=scalerCNT',
-    'PCNT MENU ro menu=scalerCNT; SS SHORT ro; US SHORT ro; CONT MENU pp menu=scalerCONT; OUT OUTLINK ro',
-    'RATE FLOAT init=10; RAT1 FLOAT; DLY FLOAT; DLY1 FLOAT; NCH SHORT ro',
-    channelSpec('D', 'MENU menu=scalerD1', 'MENU menu=scalerD1 init=1'),
-    channelSpec('G', 'MENU menu=scalerG1', 'MENU menu=scalerG1 init=1'),
-    'TP DOUBLE; TP1 DOUBLE init=1',
-    channelSpec('PR', 'ULONG'),
-    'T DOUBLE ro',
-    channelSpec('S', 'ULONG ro'),
-    channelSpec('NM', 'STRING size=16'),
-    'EGU STRING size=16; PREC SHORT; COUT OUTLINK; COUTP OUTLINK',
-  ].join('; '),
-);
+/** The scaler record's own fields, as scalerRecord.dbd declares them (fields.ts spec syntax). */
+export const SCALER_SPEC = [
+  'VERS FLOAT ro init=3.19; RPVT NOACCESS ro; VAL DOUBLE; FREQ DOUBLE; CNT MENU pp menu=scalerCNT',
+  'PCNT MENU ro menu=scalerCNT; SS SHORT ro; US SHORT ro; CONT MENU pp menu=scalerCONT; OUT OUTLINK ro',
+  'RATE FLOAT init=10; RAT1 FLOAT; DLY FLOAT; DLY1 FLOAT; NCH SHORT ro',
+  channelSpec('D', 'MENU menu=scalerD1', 'MENU menu=scalerD1 init=1'),
+  channelSpec('G', 'MENU menu=scalerG1', 'MENU menu=scalerG1 init=1'),
+  'TP DOUBLE; TP1 DOUBLE init=1',
+  channelSpec('PR', 'ULONG'),
+  'T DOUBLE ro',
+  channelSpec('S', 'ULONG ro'),
+  channelSpec('NM', 'STRING size=16'),
+  'EGU STRING size=16; PREC SHORT; COUT OUTLINK; COUTP OUTLINK',
+].join('; ');
+
+export const SCALER_FIELDS: readonly FieldDef[] = defineFields(SCALER_SPEC);
 
 export const SCALER_ALL_FIELDS: readonly FieldDef[] = [...COMMON_FIELDS, ...SCALER_FIELDS];
 
@@ -136,6 +138,10 @@ export class ScalerSim implements RecordSimulation {
 
   get counting(): boolean {
     return this.mode !== undefined;
+  }
+  /** A user count (CNT) is waiting (DLY) or running; background counting is not "busy". */
+  get busy(): boolean {
+    return this.mode === 'user' || this.h.num('US') === US_WAITING;
   }
 
   put(field: string): Promise<void> {
@@ -303,8 +309,7 @@ export class ScalerSim implements RecordSimulation {
       h.set('PCNT', 0);
       if (mode === 'user') h.set('VAL', h.num('T'));
       h.post();
-      this.release();
-      h.actionDone?.();
+      afterAction(h, () => this.release());
       if (h.num('CONT') === 1) this.scheduleAuto(Math.max(h.num('DLY1'), this.hold));
       return;
     }
@@ -319,3 +324,30 @@ export class ScalerSim implements RecordSimulation {
     for (const r of w) r();
   }
 }
+
+/** DTYP choices known up front; any other DTYP from a .db file is added (and simulated). */
+export const SCALER_DEVICE_TYPES: string[] = [
+  'Soft Channel',
+  'Asyn Scaler',
+  'Joerger VSC8/16',
+  'Joerger VS',
+  'SIS 38XX',
+];
+
+export class ScalerRecord extends SimRecord {
+  protected createSimulation(): RecordSimulation {
+    return new ScalerSim(this);
+  }
+  override loadField(fd: FieldDef, text: string): void {
+    if (fd.dbf === 'DEVICE' && text !== '' && !SCALER_DEVICE_TYPES.includes(text))
+      SCALER_DEVICE_TYPES.push(text);
+    super.loadField(fd, text);
+  }
+}
+
+export const scalerRecordType: RecordTypeDef = defineRecordType(
+  'scaler',
+  SCALER_SPEC,
+  ScalerRecord,
+  SCALER_DEVICE_TYPES,
+);

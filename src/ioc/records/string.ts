@@ -1,5 +1,5 @@
 /** stringin/stringout: 40-character string records. */
-import { DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
 import { fitString, SIM_IN, SIM_OUT } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
@@ -53,6 +53,7 @@ export class StringoutRecord extends DbRecord {
         this.set('UDF', 0);
       }
     }
+    if (this.num('UDF')) this.setSevr(AlarmStatus.UDF, this.num('UDFS'));
     const out = this.link('OUT');
     const ivoa = this.num('IVOA');
     if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
@@ -76,5 +77,14 @@ export class StringoutRecord extends DbRecord {
   }
 }
 
-export const stringinRecordType = defineRecordType('stringin', SI_SPEC, StringinRecord, ['Soft Channel', 'Async Soft Channel', 'General Time', 'getenv']);
-export const stringoutRecordType = defineRecordType('stringout', SO_SPEC, StringoutRecord, ['Soft Channel', 'stdio', 'Async Soft Channel']);
+export const stringinRecordType = defineRecordType('stringin', SI_SPEC, StringinRecord, [
+  'Soft Channel',
+  'Async Soft Channel',
+  'General Time',
+  'getenv',
+]);
+export const stringoutRecordType = defineRecordType('stringout', SO_SPEC, StringoutRecord, [
+  'Soft Channel',
+  'stdio',
+  'Async Soft Channel',
+]);

@@ -24,19 +24,18 @@ export class SubArrayRecord extends DbRecord {
   override arrayField(name: string): ArrayField | undefined {
     if (name !== 'VAL') return undefined;
     const av = this.array();
-    const rec = this;
     return {
       nativeType: av.nativeType,
       nelm: av.nelm,
       get: () => av.get(),
-      put(value: NativeArray, t: number) {
+      put: (value: NativeArray, t: number) => {
         av.put(value, t);
-        rec.set('NORD', av.nord);
+        this.set('NORD', av.nord);
       },
     };
   }
 
-  protected override isFloatArray(): boolean {
+  override isFloatArray(): boolean {
     const f = this.num('FTVL');
     return f === 9 || f === 10;
   }
@@ -70,8 +69,18 @@ export class SubArrayRecord extends DbRecord {
     let ecount = nRequest - indx;
     if (ecount > 0) {
       if (ecount > nelm) ecount = nelm;
-      if (src) av.copyIn(Array.isArray(src) ? src.slice(indx, indx + ecount) : src.subarray(indx, indx + ecount), 0, ecount);
-      else av.copyIn(Array.isArray(av.data) ? av.data.slice(indx, indx + ecount) : av.data.slice(indx, indx + ecount), 0, ecount);
+      if (src)
+        av.copyIn(
+          Array.isArray(src) ? src.slice(indx, indx + ecount) : src.subarray(indx, indx + ecount),
+          0,
+          ecount,
+        );
+      else
+        av.copyIn(
+          Array.isArray(av.data) ? av.data.slice(indx, indx + ecount) : av.data.slice(indx, indx + ecount),
+          0,
+          ecount,
+        );
     } else ecount = 0;
     av.nord = ecount;
     this.set('NORD', ecount);

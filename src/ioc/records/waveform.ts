@@ -29,19 +29,18 @@ export abstract class ArrayRecord extends DbRecord {
   override arrayField(name: string): ArrayField | undefined {
     if (name !== 'VAL') return undefined;
     const av = this.array();
-    const rec = this;
     return {
       nativeType: av.nativeType,
       nelm: av.nelm,
       get: () => av.get(),
-      put(value: NativeArray, dbrType: number) {
+      put: (value: NativeArray, dbrType: number) => {
         av.put(value, dbrType);
-        rec.set('NORD', av.nord);
+        this.set('NORD', av.nord);
       },
     };
   }
 
-  protected override isFloatArray(): boolean {
+  override isFloatArray(): boolean {
     const f = this.num('FTVL');
     return f === 9 || f === 10;
   }
@@ -127,6 +126,9 @@ export class AaoRecord extends ArrayRecord {
   }
 }
 
-export const waveformRecordType = defineRecordType('waveform', WF_SPEC, WaveformRecord, ['Soft Channel', 'Raw Soft Channel']);
+export const waveformRecordType = defineRecordType('waveform', WF_SPEC, WaveformRecord, [
+  'Soft Channel',
+  'Raw Soft Channel',
+]);
 export const aaiRecordType = defineRecordType('aai', AAI_SPEC, WaveformRecord, ['Soft Channel']);
 export const aaoRecordType = defineRecordType('aao', AAO_SPEC, AaoRecord, ['Soft Channel']);
