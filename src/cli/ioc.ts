@@ -329,16 +329,29 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
       const rec = db.getRecord(`${exitPrefix}:exit`)!;
       rec.addListener('VAL', () => finish(Math.trunc(rec.num('VAL')) & 0xff));
     }
-    const interactive = opts.interactive ?? (!noShell && !opts.signal && process.stdin.isTTY === true);
+    // iocsh-like shell on stdin unless -S: prompts on a terminal; at end of input a terminal
+    // session exits (as iocsh does on ^D), a pipe just stops being read.
+    const interactive = opts.interactive ?? (!noShell && !opts.signal);
     if (interactive) {
-      rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'epics> ' });
-      rl.prompt();
+      const tty = process.stdin.isTTY === true;
+      rl = createInterface({
+        input: process.stdin,
+        output: tty ? process.stdout : undefined,
+        prompt: 'epics> ',
+        terminal: tty,
+      });
+      if (tty) rl.prompt();
       rl.on('line', (line) => {
         const r = shellCommand(db, line, out, () => finish(0));
-        if (r) void r.then(() => rl?.prompt());
-        else if (!done) rl?.prompt();
+        const again = (): void => {
+          if (tty && !done) rl?.prompt();
+        };
+        if (r) void r.then(again);
+        else again();
       });
-      rl.on('close', () => finish(0));
+      rl.on('close', () => {
+        if (tty) finish(0);
+      });
     }
     opts.onReady?.({ db, tcpPort: server.tcpPort, udpPort: server.udpPort });
   });

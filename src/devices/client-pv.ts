@@ -9,7 +9,8 @@
  */
 import { closeDefaultContext, type Context } from '../client/context.js';
 import { NotFoundError, TimeoutError, DisconnectedError } from '../client/errors.js';
-import { PV, type PVCallbackArgs } from '../client/pv.js';
+import { getPV } from '../client/procedural.js';
+import { DEFAULT_CONNECTION_TIMEOUT, PV, type PVCallbackArgs } from '../client/pv.js';
 import { setDefaultPvFactory } from './factory.js';
 import type {
   PvCallback,
@@ -91,25 +92,26 @@ export interface ClientPvFactory {
 }
 
 /**
- * A PvFactory over the client's PV class, sharing one PV per (name, autoMonitor). `context`
- * defaults to the client's process-wide context.
+ * A PvFactory over the client's PVs. PVs come from the client's `getPV` cache (pyepics' get_pv),
+ * so devices share channels with each other and with `caget`/`caput`. `autoMonitor: false` only
+ * applies when the PV is new (a PV already monitored stays monitored; reads that must be fresh use
+ * `useMonitor: false`). `context` defaults to the client's process-wide context.
  */
 export function makeClientPvFactory(opts: { context?: Context } = {}): ClientPvFactory {
-  const cache = new Map<string, ClientPv>();
+  const wrappers = new WeakMap<PV, ClientPv>();
+  const made = new Set<ClientPv>();
   const factory: PvFactory = (name: string, o: PvFactoryOptions = {}): PvLike => {
-    const key = `${name.trim()}\u0000${String(o.autoMonitor)}`;
-    let p = cache.get(key);
+    const pv = getPV(name, {
+      context: opts.context,
+      timeout: o.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT,
+      autoMonitor: o.autoMonitor,
+    });
+    let p = wrappers.get(pv);
     if (!p || p.isClosed) {
-      const pv = new PV(name, {
-        connectionTimeout: o.connectionTimeout,
-        autoMonitor: o.autoMonitor,
-        context: opts.context,
-      });
-      const made: ClientPv = new ClientPv(pv, () => {
-        if (cache.get(key) === made) cache.delete(key);
-      });
-      p = made;
-      cache.set(key, p);
+      const w: ClientPv = new ClientPv(pv, () => made.delete(w));
+      wrappers.set(pv, w);
+      made.add(w);
+      p = w;
     }
     if (o.callback) p.addCallback(o.callback);
     return p;
@@ -117,8 +119,8 @@ export function makeClientPvFactory(opts: { context?: Context } = {}): ClientPvF
   return {
     factory,
     async close() {
-      for (const p of [...cache.values()]) p.disconnect();
-      cache.clear();
+      for (const p of [...made]) p.disconnect();
+      made.clear();
       if (!opts.context) await closeDefaultContext();
     },
   };

@@ -31,6 +31,11 @@ export interface IocSnapshot extends ChannelSnapshot {
 
 const ASL0 = new Set(['VAL', 'ODLY', 'DLYA', 'OEVT', 'OVAL', 'POVL']);
 
+/** Access security level of a field: 0 for the operational fields (asl(ASL0) in the dbd), else 1. */
+export function fieldAsl(fd: FieldDef): number {
+  return ASL0.has(fd.name) || /^B[0-9A-F]{1,2}$/.test(fd.name) ? 0 : 1;
+}
+
 export class FieldChannel implements ServedChannel {
   readonly nativeType: NativeType;
   readonly elementCount: number;
@@ -46,7 +51,7 @@ export class FieldChannel implements ServedChannel {
     private readonly host: ChannelHost,
   ) {
     this.className = rec.def.name;
-    this.asl = ASL0.has(fd.name) || /^B[0-9A-F]{1,2}$/.test(fd.name) ? 0 : 1;
+    this.asl = fieldAsl(fd);
     const af = rec.arrayField(fd.name);
     if (longString) {
       this.nativeType = DbrNative.CHAR;

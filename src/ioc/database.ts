@@ -1,14 +1,15 @@
 /**
  * The record database of the soft IOC: loads .db text/files with macros, creates records of the
  * known types, resolves links at init, runs PINI and scans, and serves record fields as CA
- * channels (it is the CA server's ChannelProvider).
+ * channels, with the server-side filters of filters.ts (it is the CA server's ChannelProvider).
  */
 import { readFileSync } from 'node:fs';
 import { DbrNative } from '../protocol/constants.js';
 import type { NativeArray } from '../protocol/values.js';
 import type { ChannelProvider, ClientIdentity, ServedChannel } from '../server/provider.js';
-import { FieldChannel, putField, type ChannelHost } from './channel.js';
+import { FieldChannel, fieldAsl, putField, type ChannelHost } from './channel.js';
 import { ParseError, parseDatabase, type DbItem } from './db-parser.js';
+import { FilteredChannel, parseFilters } from './filters.js';
 import type { FieldDef } from './fields.js';
 import { toMacroMap, type MacroMap } from './macros.js';
 import type { DbRecord, RecordEnv, RecordTypeDef } from './record.js';
@@ -45,7 +46,7 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
   private readonly recs = new Map<string, DbRecord>();
   private readonly aliasOf = new Map<string, string>();
   private readonly infos = new Map<string, Map<string, string>>();
-  private readonly channels = new Map<string, FieldChannel>();
+  private readonly channels = new Map<string, ServedChannel>();
   private readonly timers = new Set<{ t: NodeJS.Timeout; cancel?: () => void }>();
   private readonly rightsListeners = new Map<DbRecord, Set<() => void>>();
   private readonly globalRightsListeners = new Set<() => void>();
@@ -225,13 +226,37 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
     return { rec, fd, longString };
   }
 
+  /** Split off a server-side filter (`REC.FIELD{...}` / `REC.[1:2]`): [channel name, filter text]. */
+  private filterPart(name: string): [string, string | undefined] {
+    const dot = name.indexOf('.');
+    if (dot < 0) return [name, undefined];
+    const b = name.slice(dot + 1).search(/[{[]/);
+    if (b < 0) return [name, undefined];
+    return [name.slice(0, dot + 1 + b), name.slice(dot + 1 + b)];
+  }
+
   has(name: string): boolean {
-    return this.split(name) !== undefined;
+    if (this.split(name) !== undefined) return true;
+    return this.filterPart(name)[1] !== undefined && this.channel(name) !== undefined;
   }
 
   channel(name: string): ServedChannel | undefined {
     const cached = this.channels.get(name);
     if (cached) return cached;
+    const [baseName, filter] = this.filterPart(name);
+    if (filter !== undefined) {
+      const base = this.channel(baseName.endsWith('.') ? baseName.slice(0, -1) : baseName);
+      if (!base) return undefined;
+      let spec;
+      try {
+        spec = parseFilters(filter);
+      } catch {
+        return undefined;
+      }
+      const fch = new FilteredChannel(name, base, spec);
+      this.channels.set(name, fch);
+      return fch;
+    }
     const s = this.split(name);
     if (!s) return undefined;
     const ch = new FieldChannel(name, s.rec, s.fd, s.longString, this);
@@ -341,8 +366,7 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
 
   rightsFor(rec: DbRecord, fd: FieldDef, client: ClientIdentity): number {
     if (!this.as) return 3;
-    const asl = fd.name === 'VAL' ? 0 : 1;
-    return this.as.rightsFor(rec.str('ASG') || 'DEFAULT', client, asl);
+    return this.as.rightsFor(rec.str('ASG') || 'DEFAULT', client, fieldAsl(fd));
   }
 
   onRightsChange(rec: DbRecord, listener: () => void): () => void {
@@ -360,7 +384,10 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
       if (r.v.UDF && r.v.STAT === 17) r.v.SEVR = r.v.UDFS as number;
     }
     for (const r of list) this.scan.update(r);
-    const pini = list.filter((r) => r.num('PINI') !== 0).sort((a, b) => a.num('PHAS') - b.num('PHAS'));
+    // PINI YES (iocInit), RUN/RUNNING (iocRun) process now; PAUSE/PAUSED only on iocPause (never here)
+    const pini = list
+      .filter((r) => r.num('PINI') >= 1 && r.num('PINI') <= 3)
+      .sort((a, b) => a.num('PHAS') - b.num('PHAS'));
     for (const r of pini) r.scanProcess();
   }
 

@@ -81,7 +81,6 @@ class Parser {
   private pos = 0;
   private line = 1;
   private readonly text: string;
-  private readonly lineOf: number[] = [];
 
   constructor(
     src: string,
@@ -106,7 +105,6 @@ class Parser {
       out.push(r.text);
     }
     this.text = out.join('\n');
-    void this.lineOf;
   }
 
   private err(msg: string, line = this.line): never {

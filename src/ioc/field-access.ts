@@ -11,7 +11,6 @@ import {
   firstAsNumber,
   firstAsString,
   fitString,
-  isIntegerDbf,
   isLink,
   parseChoice,
   parseDbFloat,
@@ -158,7 +157,7 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
     case 'NOACCESS':
       return fail('not accessible');
     default: {
-      const n = firstAsNumber(value, isIntegerDbf(fd.dbf));
+      const n = firstAsNumber(value, fd.dbf);
       return coerceToDbf(fd.dbf, n);
     }
   }

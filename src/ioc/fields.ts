@@ -7,6 +7,13 @@
 import { DbrNative, ECA, type NativeType } from '../protocol/constants.js';
 import type { NativeArray } from '../protocol/values.js';
 import { CaStatusError } from '../server/provider.js';
+import {
+  ConversionError,
+  formatNumber,
+  parseFloatString,
+  parseIntegerString,
+  type IntegerKind,
+} from '../protocol/convert.js';
 
 export type Dbf =
   | 'STRING'
@@ -229,33 +236,64 @@ function putFail(msg: string): never {
   throw new CaStatusError(ECA.PUTFAIL, msg);
 }
 
-/** IOC integer-field string rule: leading base-10 integer, rest ignored; "" -> 0. */
-export function parseIntegerText(s: string): number {
+/** The epicsParseIntN kind of an integer DBF type (undefined: 64-bit, parsed here). */
+function intKind(dbf: Dbf): IntegerKind | undefined {
+  switch (dbf) {
+    case 'CHAR':
+      return 'i8';
+    case 'UCHAR':
+      return 'u8';
+    case 'SHORT':
+      return 'i16';
+    case 'USHORT':
+    case 'ENUM':
+    case 'MENU':
+    case 'DEVICE':
+      return 'u16';
+    case 'ULONG':
+      return 'u32';
+    case 'INT64':
+    case 'UINT64':
+      return undefined;
+    default:
+      return 'i32';
+  }
+}
+
+function rethrow(e: unknown): never {
+  if (e instanceof ConversionError) throw new CaStatusError(e.eca, e.message);
+  throw e;
+}
+
+/**
+ * IOC integer-field string rule (protocol/convert): leading base-10 integer, rest ignored, "" -> 0,
+ * no digits or out of range for the field type -> CaStatusError(ECA_PUTFAIL).
+ */
+export function parseIntegerText(s: string, dbf: Dbf = 'LONG'): number {
+  const kind = intKind(dbf);
+  if (kind) {
+    try {
+      return parseIntegerString(s, kind);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
   const t = s.trim();
   if (t === '') return 0;
   const m = /^[+-]?\d+/.exec(t);
   if (!m) putFail(`"${s}" is not an integer`);
   const v = Number(m[0]);
-  if (!Number.isSafeInteger(v) && Math.abs(v) > 2 ** 63) putFail(`"${s}" is out of range`);
+  if (Math.abs(v) > 2 ** 64) putFail(`"${s}" is out of range`);
   return v;
 }
 
-/** strtod rules: hex, inf, nan, leading number with the rest ignored; "" -> 0; overflow fails. */
-export function parseFloatText(s: string): number {
-  const t = s.trim();
-  if (t === '') return 0;
-  const hex = /^([+-]?)0[xX]([0-9a-fA-F]+)/.exec(t);
-  if (hex) return (hex[1] === '-' ? -1 : 1) * parseInt(hex[2]!, 16);
-  const special = /^([+-]?)(inf(inity)?|nan)/i.exec(t);
-  if (special) {
-    const neg = special[1] === '-';
-    return /^nan/i.test(special[2]!) ? NaN : neg ? -Infinity : Infinity;
+/** strtod rules (protocol/convert): hex, inf, nan, trailing text ignored; "" -> 0; overflow fails. */
+export function parseFloatText(s: string, float32 = false): number {
+  try {
+    return parseFloatString(s, float32);
+  } catch (e) {
+    rethrow(e);
   }
-  const m = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(t);
-  if (!m) putFail(`"${s}" is not a number`);
-  const v = Number(m[0]);
-  if (!Number.isFinite(v)) putFail(`"${s}" is out of range`);
-  return v;
 }
 
 /** .db-file integer text: like strtol base 0 (hex allowed); a float text is truncated. */
@@ -294,22 +332,17 @@ export function parseChoice(s: string, choices: readonly string[], n = choices.l
   return -1;
 }
 
-/** Format a number as an IOC formats a float for DBR_STRING without PREC (%g-like, 6 digits). */
+/** Format a number as the IOC converts a float to DBR_STRING (precision absent: 6). */
 export function formatNumberText(v: number, precision?: number): string {
-  if (Number.isNaN(v)) return 'nan';
-  if (!Number.isFinite(v)) return v < 0 ? '-inf' : 'inf';
-  if (precision !== undefined && precision >= 0) return v.toFixed(Math.min(precision, 17));
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  const s = v.toPrecision(6);
-  if (s.includes('e')) return s.replace(/\.?0+e/, 'e').replace(/e([+-])(\d)$/, 'e$10$2');
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+  return formatNumber(v, DbrNative.DOUBLE, precision);
 }
 
-/** First element of a CA value as a number (strings are parsed by the float/integer rule). */
-export function firstAsNumber(value: NativeArray, integer: boolean): number {
+/** First element of a CA value as a number for a field of type `dbf` (strings are parsed). */
+export function firstAsNumber(value: NativeArray, dbf: Dbf): number {
   if (value.length === 0) putFail('empty value');
   const v = value[0]!;
-  if (typeof v === 'string') return integer ? parseIntegerText(v) : parseFloatText(v);
+  if (typeof v === 'string')
+    return isIntegerDbf(dbf) ? parseIntegerText(v, dbf) : parseFloatText(v, dbf === 'FLOAT');
   return v;
 }
 

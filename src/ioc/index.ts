@@ -32,3 +32,5 @@ export type { IocSnapshot } from './channel.js';
 export { RECORD_TYPES } from './records/index.js';
 export { compileCalc, CalcError } from './calc/index.js';
 export type { CompiledCalc } from './calc/index.js';
+export { FilteredChannel, FilterError, parseFilters } from './filters.js';
+export type { FilterSpec } from './filters.js';

@@ -21,6 +21,8 @@ export interface ClientIdentity {
 export interface ChannelSnapshot extends DbrData {
   /** Number of valid elements (<= elementCount); reads with count 0 return this many. */
   count: number;
+  /** Text of an enum index outside `enumStrs` when read as a string ("Illegal_Value" for bi/bo). */
+  enumUndefinedString?: string;
 }
 
 /** Options a subscription is posted with. */

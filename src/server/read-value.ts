@@ -44,6 +44,7 @@ export function readData(
       value = convertValues(value, native, vt, {
         precision: snap.precision,
         enumStrs: snap.enumStrs,
+        enumUndefinedString: snap.enumUndefinedString,
       });
     } catch (e) {
       throw new CaStatusError(ECA.GETFAIL, (e as Error).message);

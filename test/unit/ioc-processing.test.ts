@@ -183,6 +183,15 @@ record(ai, "ai") {}`);
   assert.equal(num(db, 'ai'), Infinity);
   await db.put('lo', 3.9);
   assert.equal(num(db, 'lo'), 3, 'float to integer truncates');
+  await rejectsWith(db.put('ao.PREC', '70000'), ECA.PUTFAIL);
+  await db.put('ao.PREC', '3');
+  assert.deepEqual(Array.from(db.get('ao.PREC') as Int16Array), [3]);
+  await db.put('ao.DESC', 1.5);
+  assert.deepEqual(
+    db.get('ao.DESC'),
+    ['1.500000'],
+    'double to string field: precision 6 like cvtDoubleToString',
+  );
   db.stop();
 });
 
@@ -434,5 +443,32 @@ record(calc, "ev") { field(SCAN, "Event") field(EVNT, "go") field(INPA, "ev") fi
   assert.equal(num(db, 'ev'), 2);
   assert.equal(db.postEvent('go'), 1);
   assert.equal(num(db, 'ev'), 3);
+  db.stop();
+});
+
+test('server-side filters: arr slices, [s:e] shorthand, ts, dbnd, dec; bad filters do not exist', async () => {
+  const db = load(`record(waveform, "w") { field(FTVL, DOUBLE) field(NELM, 10) }
+record(ao, "a") {}`);
+  await db.put('w', [0, 1, 2, 3, 4, 5]);
+  const slice = (pv: string): number[] => Array.from(db.channel(pv)!.snapshot().value as Float64Array);
+  assert.deepEqual(slice('w.{"arr":{"s":1,"e":3}}'), [1, 2, 3]);
+  assert.deepEqual(slice('w.[1:3]'), [1, 2, 3]);
+  assert.deepEqual(slice('w.VAL[2]'), [2]);
+  assert.deepEqual(slice('w.[0:2:5]'), [0, 2, 4]);
+  assert.deepEqual(slice('w.[-2:]'), [4, 5]);
+  assert.equal(db.channel('w.[1:3]')!.elementCount, 3);
+  assert.equal(db.channel('w.[2:]')!.elementCount, 8);
+  assert.equal(db.has('w.{"nope":{}}'), false);
+  assert.equal(db.has('w.[a:b]'), false);
+  assert.ok(db.has('w.[1:3]'));
+  const ts = db.channel('a.{"ts":{}}')!.snapshot();
+  assert.ok(ts.stamp!.secPastEpoch > 0, 'ts filter gives the server time even before processing');
+  const dbnd: number[] = [];
+  db.channel('a.{"dbnd":{"abs":1}}')!.subscribe((m) => dbnd.push(m));
+  const dec: number[] = [];
+  db.channel('a.{"dec":{"n":2}}')!.subscribe((m) => dec.push(m));
+  for (const v of [1, 1.5, 3, 3.2, 5]) await db.put('a', v);
+  assert.equal(dbnd.filter((m) => m & DBE.VALUE).length, 3, 'updates for 1, 3, 5');
+  assert.equal(dec.length, 3, 'every second of 5 updates');
   db.stop();
 });

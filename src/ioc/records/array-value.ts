@@ -4,12 +4,13 @@
  */
 import { DbrNative, type NativeType } from '../../protocol/constants.js';
 import type { NativeArray } from '../../protocol/values.js';
-import { fitString, formatNumberText, MENUS, parseFloatText, parseIntegerText } from '../fields.js';
+import { fitString, formatNumberText, MENUS, parseFloatText, parseIntegerText, type Dbf } from '../fields.js';
 import type { ArrayField } from '../record.js';
 
 const FTVL = MENUS.menuFtype!;
 /** menuFtype index -> CA native type. */
 const FTVL_NATIVE: readonly NativeType[] = [0, 4, 4, 1, 5, 5, 6, 6, 6, 2, 6, 3];
+const FTVL_DBF = FTVL as readonly Dbf[];
 
 export function ftvlName(i: number): string {
   return FTVL[i] ?? 'UCHAR';
@@ -72,7 +73,9 @@ export class ArrayValue implements ArrayField {
     }
     if (Array.isArray(src)) {
       for (let i = 0; i < n; i++)
-        d[offset + i] = this.integer ? parseIntegerText(src[i]!) : parseFloatText(src[i]!);
+        d[offset + i] = this.integer
+          ? parseIntegerText(src[i]!, FTVL_DBF[this.ftvl]!)
+          : parseFloatText(src[i]!, this.ftvl === 9);
     } else {
       d.set(n === src.length ? src : src.subarray(0, n), offset);
     }
