@@ -7,7 +7,8 @@
  */
 import type { NativeType } from './constants.js';
 
-export type NativeArray = string[] | Int16Array | Float32Array | Uint16Array | Uint8Array | Int32Array | Float64Array;
+export type NativeArray =
+  string[] | Int16Array | Float32Array | Uint16Array | Uint8Array | Int32Array | Float64Array;
 
 /** EPICS time stamp: seconds since 1990-01-01 UTC and nanoseconds. */
 export interface EpicsTimeStamp {
