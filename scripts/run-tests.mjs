@@ -5,6 +5,7 @@
 //   node scripts/run-tests.mjs                 all areas (unit, integration, interop, fault, ...)
 //   node scripts/run-tests.mjs unit interop    only these areas (folders under dist/test/)
 //   TEST_CONCURRENCY=1 node scripts/run-tests.mjs
+//   TEST_TIMEOUT_S=60 node scripts/run-tests.mjs     per-test timeout (default 300 s)
 //
 // The output (TAP) ends with node's own summary lines (`# tests N`, `# pass N`, `# fail N`, ...).
 import { spawn } from 'node:child_process';
@@ -56,9 +57,12 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs fails after this many seconds instead of stalling the whole run.
+const timeoutS = Number(process.env.TEST_TIMEOUT_S ?? '300');
 const args = [
   '--test',
   `--test-concurrency=${concurrency}`,
+  `--test-timeout=${Math.round(timeoutS * 1000)}`,
   '--test-reporter=tap',
   ...files.map((f) => path.relative(root, f)),
 ];

@@ -6,28 +6,18 @@ import type { ToolChannel, ToolGetResult, ToolIO } from './catools-backend.js';
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
+  commonOption,
   connectPvs,
-  optFloatFormat,
-  optIntFormat,
-  optPriority,
-  optSeparator,
-  optTimeout,
-  optionError,
+  defaultSettings,
+  optElementCount,
+  optOutputBase,
+  readerOption,
+  requirePvNames,
   timeTypeOf,
-  timeoutFromEnv,
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import {
-  StampTracker,
-  VERSION_TEXT,
-  dbrBlock,
-  dbrTextToType,
-  defaultToolFormat,
-  formatFixed,
-  plainLine,
-  wideLine,
-} from './format.js';
+import { StampTracker, dbrBlock, dbrTextToType, formatFixed, plainLine, wideLine } from './format.js';
 import { getopt, scanInt } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all' | 'specifiedDbr';
@@ -96,12 +86,7 @@ export function parseDbrTypeArg(arg: string): number {
 
 /** Run caget with `args` (without the program name); resolves the exit status. */
 export async function cagetMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = {
-    timeout: timeoutFromEnv(io),
-    priority: 0,
-    fmt: defaultToolFormat(),
-    floatAsString: false,
-  };
+  const st = defaultSettings(io);
   let format: OutputT = 'plain';
   let callback = false;
   let count = 0;
@@ -111,14 +96,9 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
     else format = f;
   };
   const { options, operands } = getopt(args, ':taicnhsSVe:f:g:l:#:d:0:w:p:F:', { permute: true });
-  for (const { opt, arg = '', optopt = '' } of options) {
+  for (const o of options) {
+    const { opt, arg = '' } = o;
     switch (opt) {
-      case 'h':
-        io.stderr(cagetUsage());
-        return 0;
-      case 'V':
-        io.stdout(VERSION_TEXT);
-        return 0;
       case 't':
         setFormat('terse');
         break;
@@ -137,65 +117,22 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
         }
         break;
       }
-      case 'n':
-        st.fmt.enumAsNr = true;
-        break;
-      case 'w':
-        optTimeout('caget', arg, st, io);
-        break;
-      case '#': {
-        const n = scanInt(arg);
-        if (n === undefined) {
-          io.stderr(`'${arg}' is not a valid array element count - ignored. ('caget -h' for help.)\n`);
-          count = 0;
-        } else {
-          count = n;
-        }
-        break;
-      }
-      case 'p':
-        optPriority('caget', arg, st, io);
-        break;
-      case 's':
-        st.floatAsString = true;
-        break;
-      case 'S':
-        st.fmt.charArrAsStr = true;
-        break;
-      case 'e':
-      case 'f':
-      case 'g':
-        optFloatFormat(opt, arg, st, io);
+      case '#':
+        count = optElementCount('caget', arg, io) ?? 0;
         break;
       case 'l':
-      case '0': {
-        const t = optIntFormat(opt, arg, io);
-        if (t !== 'dec') {
-          if (opt === '0') {
-            type = 5; // DBR_LONG
-            st.fmt.outTypeI = t;
-          } else {
-            st.fmt.outTypeF = t;
-          }
-        }
+      case '0':
+        if (optOutputBase(opt, arg, st, io) && opt === '0') type = 5; // DBR_LONG
         break;
+      default: {
+        if (readerOption(opt, st)) break;
+        const stop = commonOption('caget', o, st, io, cagetUsage);
+        if (stop !== undefined) return stop;
       }
-      case 'F':
-        optSeparator(arg, st);
-        break;
-      case '?':
-      case ':':
-        io.stderr(optionError('caget', opt, optopt));
-        return 1;
-      default:
-        io.stderr(cagetUsage());
-        return 1;
     }
   }
-  if (operands.length < 1) {
-    io.stderr("No pv name specified. ('caget -h' for help.)\n");
-    return 1;
-  }
+  const noPv = requirePvNames('caget', operands, io);
+  if (noPv !== undefined) return noPv;
   const backend = await io.backend();
   try {
     const chans = await connectPvs(backend, operands, st, io);

@@ -5,14 +5,11 @@ import type { ToolIO } from './catools-backend.js';
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
+  commonOption,
   connectPvs,
-  optPriority,
-  optTimeout,
-  optionError,
-  timeoutFromEnv,
+  defaultSettings,
 } from './catools-common.js';
-import type { CommonSettings } from './catools-common.js';
-import { VERSION_TEXT, cainfoBlock, defaultToolFormat, formatFixed } from './format.js';
+import { VERSION_TEXT, cainfoBlock, formatFixed } from './format.js';
 import { getopt, scanUnsigned } from './getopt.js';
 
 export function cainfoUsage(): string {
@@ -31,25 +28,12 @@ export function cainfoUsage(): string {
 
 /** Run cainfo with `args` (without the program name); resolves the exit status. */
 export async function cainfoMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = {
-    timeout: timeoutFromEnv(io),
-    priority: 0,
-    fmt: defaultToolFormat(),
-    floatAsString: false,
-  };
+  const st = defaultSettings(io);
   let statLevel = 0;
   const { options, operands } = getopt(args, ':nhVw:s:p:', { permute: true });
-  for (const { opt, arg = '', optopt = '' } of options) {
+  for (const o of options) {
+    const { opt, arg = '' } = o;
     switch (opt) {
-      case 'h':
-        io.stderr(cainfoUsage());
-        return 0;
-      case 'V':
-        io.stdout(VERSION_TEXT);
-        return 0;
-      case 'w':
-        optTimeout('cainfo', arg, st, io);
-        break;
       case 's': {
         const v = scanUnsigned(arg);
         if (v === undefined) {
@@ -60,16 +44,10 @@ export async function cainfoMain(args: readonly string[], io: ToolIO): Promise<n
         }
         break;
       }
-      case 'p':
-        optPriority('cainfo', arg, st, io);
-        break;
-      case '?':
-      case ':':
-        io.stderr(optionError('cainfo', opt, optopt));
-        return 1;
-      default:
-        io.stderr(cainfoUsage());
-        return 1;
+      default: {
+        const stop = commonOption('cainfo', o, st, io, cainfoUsage);
+        if (stop !== undefined) return stop;
+      }
     }
   }
   if (!statLevel && operands.length < 1) {

@@ -7,26 +7,16 @@ import type { ToolChannel, ToolIO, ToolSubscription } from './catools-backend.js
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
+  commonOption,
+  defaultSettings,
   exceptionBlock,
-  optFloatFormat,
-  optIntFormat,
-  optPriority,
-  optSeparator,
-  optTimeout,
-  optionError,
+  optElementCount,
+  optOutputBase,
+  readerOption,
+  requirePvNames,
   timeTypeOf,
-  timeoutFromEnv,
 } from './catools-common.js';
-import type { CommonSettings } from './catools-common.js';
-import {
-  StampTracker,
-  VERSION_TEXT,
-  defaultTimeOptions,
-  defaultToolFormat,
-  formatFixed,
-  parseTimeOption,
-  wideLine,
-} from './format.js';
+import { StampTracker, defaultTimeOptions, formatFixed, parseTimeOption, wideLine } from './format.js';
 import type { TimeOptions, WideChannelState } from './format.js';
 import { getopt, scanUnsigned } from './getopt.js';
 
@@ -104,85 +94,36 @@ interface MonPv extends WideChannelState {
 
 /** Run camonitor with `args` (without the program name); resolves the exit status when aborted. */
 export async function camonitorMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = {
-    timeout: timeoutFromEnv(io),
-    priority: 0,
-    fmt: defaultToolFormat(),
-    floatAsString: false,
-  };
+  const st = defaultSettings(io);
   let reqElems = 0;
   let mask = DBE.VALUE | DBE.ALARM;
   let timeOpts: TimeOptions = defaultTimeOptions();
   const { options, operands } = getopt(args, ':nhVm:sSe:f:g:l:#:0:w:t:p:F:', { permute: true });
-  for (const { opt, arg = '', optopt = '' } of options) {
+  for (const o of options) {
+    const { opt, arg = '' } = o;
     switch (opt) {
-      case 'h':
-        io.stderr(camonitorUsage());
-        return 0;
-      case 'V':
-        io.stdout(VERSION_TEXT);
-        return 0;
-      case 'n':
-        st.fmt.enumAsNr = true;
-        break;
       case 't':
         timeOpts = parseTimeOption(arg, io.stderr);
         break;
-      case 'w':
-        optTimeout('camonitor', arg, st, io);
-        break;
-      case '#': {
-        const n = scanUnsigned(arg);
-        if (n === undefined) {
-          io.stderr(`'${arg}' is not a valid array element count - ignored. ('camonitor -h' for help.)\n`);
-          reqElems = 0;
-        } else {
-          reqElems = n;
-        }
-        break;
-      }
-      case 'p':
-        optPriority('camonitor', arg, st, io);
+      case '#':
+        reqElems = optElementCount('camonitor', arg, io, scanUnsigned) ?? 0;
         break;
       case 'm':
         mask = parseMask(arg, io.stderr);
         break;
-      case 's':
-        st.floatAsString = true;
-        break;
-      case 'S':
-        st.fmt.charArrAsStr = true;
-        break;
-      case 'e':
-      case 'f':
-      case 'g':
-        optFloatFormat(opt, arg, st, io);
-        break;
       case 'l':
-      case '0': {
-        const t = optIntFormat(opt, arg, io);
-        if (t !== 'dec') {
-          if (opt === '0') st.fmt.outTypeI = t;
-          else st.fmt.outTypeF = t;
-        }
+      case '0':
+        optOutputBase(opt, arg, st, io);
         break;
+      default: {
+        if (readerOption(opt, st)) break;
+        const stop = commonOption('camonitor', o, st, io, camonitorUsage);
+        if (stop !== undefined) return stop;
       }
-      case 'F':
-        optSeparator(arg, st);
-        break;
-      case '?':
-      case ':':
-        io.stderr(optionError('camonitor', opt, optopt));
-        return 1;
-      default:
-        io.stderr(camonitorUsage());
-        return 1;
     }
   }
-  if (operands.length < 1) {
-    io.stderr("No pv name specified. ('camonitor -h' for help.)\n");
-    return 1;
-  }
+  const noPv = requirePvNames('camonitor', operands, io);
+  if (noPv !== undefined) return noPv;
   const backend = await io.backend();
   backend.onException((e) => io.stderr(exceptionBlock(e)));
   const tracker = new StampTracker(timeOpts, backend.now());

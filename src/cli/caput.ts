@@ -7,28 +7,18 @@ import type { ToolBackend, ToolChannel, ToolIO } from './catools-backend.js';
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
+  commonOption,
   connectPvs,
+  defaultSettings,
   exceptionBlock,
-  optPriority,
-  optSeparator,
-  optTimeout,
-  optionError,
+  optElementCount,
+  requirePvNames,
   timeTypeOf,
-  timeoutFromEnv,
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import {
-  ERROR_WORD,
-  StampTracker,
-  VERSION_TEXT,
-  defaultToolFormat,
-  formatFixed,
-  plainLine,
-  unescapeToBytes,
-  wideLine,
-} from './format.js';
-import { getopt, scanInt, strtod } from './getopt.js';
+import { ERROR_WORD, StampTracker, formatFixed, plainLine, unescapeToBytes, wideLine } from './format.js';
+import { getopt, strtod } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all';
 
@@ -75,25 +65,15 @@ export function epicsStringFromArg(arg: string): string {
 
 /** Run caput with `args` (without the program name); resolves the exit status. */
 export async function caputMain(args: readonly string[], io: ToolIO): Promise<number> {
-  const st: CommonSettings = {
-    timeout: timeoutFromEnv(io),
-    priority: 0,
-    fmt: defaultToolFormat(),
-    floatAsString: false,
-  };
+  const st = defaultSettings(io);
   let format: OutputT = 'plain';
   let callback = false;
   let isArray = false;
   let enumAsString = false;
   const { options, operands } = getopt(args, ':cnlhatsVS#:w:p:F:', { permute: false });
-  for (const { opt, arg = '', optopt = '' } of options) {
+  for (const o of options) {
+    const { opt, arg = '' } = o;
     switch (opt) {
-      case 'h':
-        io.stderr(caputUsage());
-        return 0;
-      case 'V':
-        io.stdout(VERSION_TEXT);
-        return 0;
       case 'n':
         st.fmt.enumAsNr = true;
         enumAsString = false;
@@ -119,33 +99,17 @@ export async function caputMain(args: readonly string[], io: ToolIO): Promise<nu
       case 'c':
         callback = true;
         break;
-      case 'w':
-        optTimeout('caput', arg, st, io);
-        break;
       case '#':
-        if (scanInt(arg) === undefined) {
-          io.stderr(`'${arg}' is not a valid array element count - ignored. ('caput -h' for help.)\n`);
-        }
+        optElementCount('caput', arg, io);
         break;
-      case 'p':
-        optPriority('caput', arg, st, io);
-        break;
-      case 'F':
-        optSeparator(arg, st);
-        break;
-      case '?':
-      case ':':
-        io.stderr(optionError('caput', opt, optopt));
-        return 1;
-      default:
-        io.stderr(caputUsage());
-        return 1;
+      default: {
+        const stop = commonOption('caput', o, st, io, caputUsage);
+        if (stop !== undefined) return stop;
+      }
     }
   }
-  if (operands.length < 1) {
-    io.stderr("No pv name specified. ('caput -h' for help.)\n");
-    return 1;
-  }
+  const noPv = requirePvNames('caput', operands, io);
+  if (noPv !== undefined) return noPv;
   if (operands.length === 1) {
     io.stderr("No value specified. ('caput -h' for help.)\n");
     return 1;

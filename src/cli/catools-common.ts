@@ -9,7 +9,7 @@ import { allocNative } from '../protocol/values.js';
 import type { EpicsTimeStamp } from '../protocol/values.js';
 import { EPICS_EPOCH_OFFSET } from '../protocol/constants.js';
 import type { ToolBackend, ToolChannel, ToolException, ToolIO } from './catools-backend.js';
-import { formatFixed } from './format.js';
+import { VERSION_TEXT, defaultToolFormat, formatFixed } from './format.js';
 import type { DbrReply, IntFormat, ToolFormat } from './format.js';
 import { scanDouble, scanInt, scanUnsigned } from './getopt.js';
 
@@ -39,6 +39,11 @@ export interface CommonSettings {
   fmt: ToolFormat;
   /** -s: floats read as DBR_STRING (caget/camonitor). */
   floatAsString: boolean;
+}
+
+/** The settings a tool starts with: timeout from EPICS_CLI_TIMEOUT, priority 0, default formats. */
+export function defaultSettings(io: ToolIO): CommonSettings {
+  return { timeout: timeoutFromEnv(io), priority: 0, fmt: defaultToolFormat(), floatAsString: false };
 }
 
 /** -w: a new timeout, or the catools' warning. */
@@ -92,6 +97,15 @@ export function optIntFormat(opt: 'l' | '0', arg: string, io: ToolIO): IntFormat
   }
 }
 
+/** -l / -0 <x|o|b>: the output base of floats (-l) or integers (-0); true when one was set. */
+export function optOutputBase(opt: 'l' | '0', arg: string, st: CommonSettings, io: ToolIO): boolean {
+  const t = optIntFormat(opt, arg, io);
+  if (t === 'dec') return false;
+  if (opt === '0') st.fmt.outTypeI = t;
+  else st.fmt.outTypeF = t;
+  return true;
+}
+
 /** -F <c>: the separator is the first character (a NUL byte for an empty argument, as printf %c prints it). */
 export function optSeparator(arg: string, st: CommonSettings): void {
   st.fmt.sep = arg.length > 0 ? arg[0] : '\0';
@@ -102,6 +116,95 @@ export function optionError(tool: string, kind: '?' | ':', c: string): string {
   return kind === '?'
     ? `Unrecognized option: '-${c}'. ('${tool} -h' for help.)\n`
     : `Option '-${c}' requires an argument. ('${tool} -h' for help.)\n`;
+}
+
+/** An option as getopt returns it. */
+export interface ToolOption {
+  opt: string;
+  arg?: string;
+  optopt?: string;
+}
+
+/**
+ * The options every catool handles alike, for the `default:` of a tool's option switch: -h (usage,
+ * exit 0), -V (version, exit 0), -w, -p, -F, -e/-f/-g, getopt's unknown-option / missing-argument
+ * errors (exit 1), and any other option (usage, exit 1). Returns the exit status when the tool
+ * should stop, else undefined. (A tool whose getopt string lacks an option never sees it here.)
+ */
+export function commonOption(
+  tool: string,
+  o: ToolOption,
+  st: CommonSettings,
+  io: ToolIO,
+  usage: () => string,
+): number | undefined {
+  const { opt, arg = '', optopt = '' } = o;
+  switch (opt) {
+    case 'h':
+      io.stderr(usage());
+      return 0;
+    case 'V':
+      io.stdout(VERSION_TEXT);
+      return 0;
+    case 'w':
+      optTimeout(tool, arg, st, io);
+      return undefined;
+    case 'p':
+      optPriority(tool, arg, st, io);
+      return undefined;
+    case 'F':
+      optSeparator(arg, st);
+      return undefined;
+    case 'e':
+    case 'f':
+    case 'g':
+      optFloatFormat(opt, arg, st, io);
+      return undefined;
+    case '?':
+    case ':':
+      io.stderr(optionError(tool, opt, optopt));
+      return 1;
+    default:
+      io.stderr(usage());
+      return 1;
+  }
+}
+
+/** -# <count>: the element count, or undefined after the catools' warning when `arg` is not one. */
+export function optElementCount(
+  tool: string,
+  arg: string,
+  io: ToolIO,
+  scan: (s: string) => number | undefined = scanInt,
+): number | undefined {
+  const n = scan(arg);
+  if (n === undefined) {
+    io.stderr(`'${arg}' is not a valid array element count - ignored. ('${tool} -h' for help.)\n`);
+  }
+  return n;
+}
+
+/** -n, -s, -S as the reading tools (caget, camonitor) have them. Returns false for other options. */
+export function readerOption(opt: string, st: CommonSettings): boolean {
+  switch (opt) {
+    case 'n':
+      st.fmt.enumAsNr = true;
+      return true;
+    case 's':
+      st.floatAsString = true;
+      return true;
+    case 'S':
+      st.fmt.charArrAsStr = true;
+      return true;
+  }
+  return false;
+}
+
+/** "No pv name specified" (exit status 1) when there are no operands, else undefined. */
+export function requirePvNames(tool: string, operands: readonly string[], io: ToolIO): number | undefined {
+  if (operands.length >= 1) return undefined;
+  io.stderr(`No pv name specified. ('${tool} -h' for help.)\n`);
+  return 1;
 }
 
 /**

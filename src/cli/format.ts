@@ -15,11 +15,11 @@ import {
   ecaMessage,
 } from '../protocol/constants.js';
 import type { DbrData, EpicsTimeStamp } from '../protocol/values.js';
-import { formatDouble, formatFixed, formatGeneral } from '../client/pv.js';
-import type { DoubleFormat } from '../client/pv.js';
+import { formatDouble, formatFixed, formatGeneral } from '../protocol/printf.js';
+import type { DoubleFormat } from '../protocol/printf.js';
 
-export { formatDouble, formatExp, formatFixed, formatGeneral } from '../client/pv.js';
-export type { DoubleFormat } from '../client/pv.js';
+export { formatDouble, formatExp, formatFixed, formatGeneral } from '../protocol/printf.js';
+export type { DoubleFormat } from '../protocol/printf.js';
 
 /** Integer output base for `-0x/-0o/-0b` (integers) and `-lx/-lo/-lb` (rounded floats). */
 export type IntFormat = 'dec' | 'bin' | 'oct' | 'hex';

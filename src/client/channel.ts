@@ -322,7 +322,8 @@ export class Channel {
 
   async get(opts: GetOptions = {}): Promise<GetResult> {
     if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
-    const circuit = this.circuit!;
+    // The circuit may have dropped between the connection and this continuation.
+    const circuit = this.connectedCircuit();
     const native = this._nativeType as NativeType;
     const dbrType = opts.dbrType ?? native + 7 * (opts.family ?? 0);
     if (
@@ -385,7 +386,7 @@ export class Channel {
     }
     if (!this.writeAccess)
       throw new AccessError(ecaMessage(ECA.NOWTACCESS), { eca: ECA.NOWTACCESS, pvname: this.name });
-    const circuit = this.circuit!;
+    const circuit = this.connectedCircuit();
     const data: DbrData = { value };
     const sopts = { shortString: true };
     const raw = encodedDbrSize(dbrType, count, data, sopts);
@@ -507,6 +508,14 @@ export class Channel {
     if (c && this._state === 'connected' && sub.sentType >= 0) {
       c.send(requestHeader(Command.EVENT_CANCEL, sub.sentType, sub.sentCount, this.sid, sub.subid));
     }
+  }
+
+  /** The circuit of a connected channel; DisconnectedError when it is not (any more) connected. */
+  private connectedCircuit(): Circuit {
+    const c = this.circuit;
+    if (this._state === 'connected' && c && !c.closed) return c;
+    if (this._state === 'closed') throw this.closedError();
+    throw new DisconnectedError(`channel '${this.name}' disconnected`, { pvname: this.name });
   }
 
   /** @internal bound to a circuit after a search reply; CREATE_CHAN is sent. */

@@ -16,6 +16,11 @@ import type { Message } from '../protocol/header.js';
 
 /** Payloads at least this large that span reads are assembled directly in a buffer of their own. */
 const BIG_PAYLOAD = 64 * 1024;
+/**
+ * Bytes reserved up front for a large payload: a peer that announces a huge size must actually send
+ * the bytes before we hold them (the buffer then grows 4x at a time, up to the announced size).
+ */
+const BIG_PREALLOC = 16 * 1024 * 1024;
 
 /**
  * TCP reassembly. Messages complete in a read are handed out as views of that read (no copy).
@@ -43,6 +48,12 @@ export class StreamFramer {
     if (this.big) {
       const b = this.big;
       const n = Math.min(b.msg.payloadSize - b.off, data.length);
+      if (b.off + n > b.msg.payload.length) {
+        const size = Math.min(b.msg.payloadSize, Math.max(b.off + n, b.msg.payload.length * 4));
+        const grown = Buffer.allocUnsafeSlow(size);
+        b.msg.payload.copy(grown, 0, 0, b.off);
+        b.msg.payload = grown;
+      }
       data.copy(b.msg.payload, b.off, 0, n);
       b.off += n;
       data = data.subarray(n);
@@ -93,8 +104,8 @@ export class StreamFramer {
         continue;
       }
       if (payloadSize >= BIG_PAYLOAD) {
-        const own = Buffer.allocUnsafeSlow(payloadSize);
         const have = len - start;
+        const own = Buffer.allocUnsafeSlow(Math.min(payloadSize, Math.max(BIG_PREALLOC, have)));
         data.copy(own, 0, start, len);
         msg.payload = own;
         this.big = { msg, off: have };

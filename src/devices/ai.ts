@@ -1,40 +1,16 @@
 /** pyepics `devices.ai`: the fields of an ai record. */
-import { Device } from './device.js';
-import { recordName, type RecordDeviceOptions } from './records.js';
+import {
+  ALARM_FIELDS,
+  CONVERSION_FIELDS,
+  DISPLAY_FIELDS,
+  RecordDevice,
+  type RecordDeviceOptions,
+} from './records.js';
 
-export const AI_FIELDS = [
-  'VAL',
-  'EGU',
-  'HOPR',
-  'LOPR',
-  'PREC',
-  'NAME',
-  'DESC',
-  'DTYP',
-  'INP',
-  'LINR',
-  'RVAL',
-  'ROFF',
-  'EGUF',
-  'EGUL',
-  'AOFF',
-  'ASLO',
-  'ESLO',
-  'EOFF',
-  'SMOO',
-  'HIHI',
-  'LOLO',
-  'HIGH',
-  'LOW',
-  'HHSV',
-  'LLSV',
-  'HSV',
-  'LSV',
-  'HYST',
-] as const;
+export const AI_FIELDS = [...DISPLAY_FIELDS, 'INP', ...CONVERSION_FIELDS, 'SMOO', ...ALARM_FIELDS] as const;
 
-export class Ai extends Device {
+export class Ai extends RecordDevice {
   constructor(prefix: string, opts: RecordDeviceOptions = {}) {
-    super(recordName(prefix), { ...opts, delim: '.', attrs: AI_FIELDS });
+    super(prefix, AI_FIELDS, opts);
   }
 }

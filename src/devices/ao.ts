@@ -1,35 +1,17 @@
 /** pyepics `devices.ao`: the 34 fields of an ao record. */
-import { Device } from './device.js';
-import { recordName, type RecordDeviceOptions } from './records.js';
+import {
+  ALARM_FIELDS,
+  CONVERSION_FIELDS,
+  DISPLAY_FIELDS,
+  RecordDevice,
+  type RecordDeviceOptions,
+} from './records.js';
 
 export const AO_FIELDS = [
   'OUT',
-  'LINR',
-  'RVAL',
-  'ROFF',
-  'EGUF',
-  'EGUL',
-  'AOFF',
-  'ASLO',
-  'ESLO',
-  'EOFF',
-  'VAL',
-  'EGU',
-  'HOPR',
-  'LOPR',
-  'PREC',
-  'NAME',
-  'DESC',
-  'DTYP',
-  'HIHI',
-  'LOLO',
-  'HIGH',
-  'LOW',
-  'HHSV',
-  'LLSV',
-  'HSV',
-  'LSV',
-  'HYST',
+  ...CONVERSION_FIELDS,
+  ...DISPLAY_FIELDS,
+  ...ALARM_FIELDS,
   'OMSL',
   'DOL',
   'OIF',
@@ -39,8 +21,8 @@ export const AO_FIELDS = [
   'OVAL',
 ] as const;
 
-export class Ao extends Device {
+export class Ao extends RecordDevice {
   constructor(prefix: string, opts: RecordDeviceOptions = {}) {
-    super(recordName(prefix), { ...opts, delim: '.', attrs: AO_FIELDS });
+    super(prefix, AO_FIELDS, opts);
   }
 }

@@ -1,26 +1,10 @@
 /** pyepics `devices.bo`: the fields of a bo record. */
-import { Device } from './device.js';
-import { recordName, type RecordDeviceOptions } from './records.js';
+import { DISPLAY_FIELDS, RecordDevice, type RecordDeviceOptions } from './records.js';
 
-export const BO_FIELDS = [
-  'DOL',
-  'OMSL',
-  'RVAL',
-  'HIGH',
-  'ZNAM',
-  'ONAM',
-  'VAL',
-  'EGU',
-  'HOPR',
-  'LOPR',
-  'PREC',
-  'NAME',
-  'DESC',
-  'DTYP',
-] as const;
+export const BO_FIELDS = ['DOL', 'OMSL', 'RVAL', 'HIGH', 'ZNAM', 'ONAM', ...DISPLAY_FIELDS] as const;
 
-export class Bo extends Device {
+export class Bo extends RecordDevice {
   constructor(prefix: string, opts: RecordDeviceOptions = {}) {
-    super(recordName(prefix), { ...opts, delim: '.', attrs: BO_FIELDS });
+    super(prefix, BO_FIELDS, opts);
   }
 }

@@ -131,7 +131,9 @@ export class FieldChannel implements ServedChannel {
   }
 
   accessRights(client: ClientIdentity): number {
-    if (this.fd.nomod || (this.fd.dbf === 'NOACCESS' && !this.rec.arrayField(this.fd.name))) return 1;
+    // RTYP is base's pseudo-field: access security grants write, the put itself fails (PUTFAIL)
+    if (this.fd.nomod && this.fd.name !== 'RTYP') return 1;
+    if (this.fd.dbf === 'NOACCESS' && !this.rec.arrayField(this.fd.name)) return 1;
     return this.host.rightsFor(this.rec, this.fd, client) & 3;
   }
 
@@ -169,7 +171,8 @@ export function putField(
   }
   if (dbrType < 0 || dbrType > DbrNative.DOUBLE)
     throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
-  if (fd.nomod) throw new CaStatusError(ECA.NOWTACCESS, `${rec.name}.${fd.name} is read only`);
+  if (fd.nomod)
+    throw new CaStatusError(fd.name === 'RTYP' ? ECA.PUTFAIL : ECA.NOWTACCESS, `${rec.name}.${fd.name} is read only`);
   if (rec.v.DISP && fd.name !== 'DISP')
     throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
   if (longString && !rec.arrayField(fd.name)) {

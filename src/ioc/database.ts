@@ -380,8 +380,9 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
   private initRecords(list: DbRecord[]): void {
     for (const r of list) for (const l of r.links.values()) l.resolve(this);
     for (const r of list) {
-      r.initRecord();
+      // iocInit's doInitRecord0: the initial UDF severity is set before init_record
       if (r.v.UDF && r.v.STAT === 17) r.v.SEVR = r.v.UDFS as number;
+      r.initRecord();
     }
     for (const r of list) this.scan.update(r);
     // PINI YES (iocInit), RUN/RUNNING (iocRun) process now; PAUSE/PAUSED only on iocPause (never here)

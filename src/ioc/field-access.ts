@@ -74,9 +74,14 @@ export function loadFieldText(rec: DbRecord, fd: FieldDef, text: string): void {
   }
   const f = fd.name;
   switch (fd.dbf) {
-    case 'STRING':
-      rec.v[f] = fitString(text, fd.size);
+    case 'STRING': {
+      // dbPutString: a .db value longer than the field is an error (softIoc refuses the file)
+      const size = rec.fieldSize(fd);
+      if (size > 0 && Buffer.byteLength(text, 'latin1') > size - 1)
+        throw new Error(`string "${text}" too long for ${rec.name}.${f} (at most ${size - 1} characters)`);
+      rec.v[f] = text;
       break;
+    }
     case 'INLINK':
     case 'OUTLINK':
     case 'FWDLINK':
@@ -142,6 +147,8 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
         return i;
       }
       const n = Math.trunc(value[0] as number);
+      // base's dbPut from a numeric type stores any menu index (it reads back as its number)
+      if (fd.dbf === 'MENU') return coerceToDbf('ENUM', n);
       if (!(n >= 0 && n < choices.length)) fail(`choice ${n} out of range`);
       return n;
     }
@@ -166,19 +173,23 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
 /** Metadata of a field (see DbRecord.meta). */
 export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   const dbf = fd.dbf;
-  if (dbf === 'MENU') return { enumStrs: [...fd.menu!] };
+  // base's getMenuString: an out-of-range menu index reads back as its number
+  if (dbf === 'MENU') return { enumStrs: [...fd.menu!], enumUndefined: String(rec.v[fd.name]) };
   if (dbf === 'DEVICE') return { enumStrs: [...rec.def.deviceTypes] };
-  if (dbf === 'ENUM') return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined() };
+  if (dbf === 'ENUM') return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined(rec.v[fd.name] as number) };
   if (dbf === 'STRING' || isLink(dbf)) return {};
   const fm = rec.def.fieldMap;
   const isArrayVal = !!rec.arrayField(fd.name);
   const valDbf = fm.get('VAL')?.dbf;
   const valueLike = VALUE_LIKE.has(fd.name) && (isArrayVal || dbf === valDbf || fd.name === 'VAL');
   const out: FieldMeta = {};
-  out.units = fm.has('EGU') && (valueLike || isArrayVal) ? rec.str('EGU') : '';
+  // record support get_units: EGU for VAL and every field of VAL's type (ai.HOPR, ai.HYST, longin.HIGH ...)
+  out.units = fm.has('EGU') && (valueLike || isArrayVal || dbf === valDbf) ? rec.str('EGU') : '';
   const float = dbf === 'FLOAT' || dbf === 'DOUBLE' || (isArrayVal && rec.isFloatArray());
-  out.precision =
-    float && fm.has('PREC') ? Math.max(0, Math.min(rec.num('PREC'), fd.name === 'VAL' ? 100 : 15)) : 0;
+  // get_precision: VAL reports PREC as is (even negative); other fields go through recGblGetPrec,
+  // which replaces a PREC outside 0..15 with 15
+  const prec = fm.has('PREC') ? rec.num('PREC') : 0;
+  out.precision = !float ? 0 : fd.name === 'VAL' || isArrayVal ? prec : prec < 0 || prec > 15 ? 15 : prec;
   if (valueLike || isArrayVal) {
     const hopr = fm.has('HOPR') ? rec.num('HOPR') : 0;
     const lopr = fm.has('LOPR') ? rec.num('LOPR') : 0;

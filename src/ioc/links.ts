@@ -189,6 +189,11 @@ export class Link {
     return v === undefined ? undefined : String(v);
   }
 
+  /** True for a constant written as a JSON array (`[1, 2]`), false for a scalar constant. */
+  constIsArray(): boolean {
+    return this.kind === 'const' && Array.isArray(this.parsed.constValue);
+  }
+
   constArray(): (number | string)[] | undefined {
     if (this.kind !== 'const') return undefined;
     const c = this.parsed.constValue;

@@ -91,8 +91,33 @@ export function nowStamp(): EpicsTimeStamp {
   return { secPastEpoch: sec - EPICS_EPOCH_OFFSET, nsec: Math.floor((ms - sec * 1000) * 1e6) };
 }
 
+/**
+ * Per record type: the default value of every field, shared as the prototype of each record's `v`
+ * (a record only stores the fields that differ: 100,000 records do not hold 100 copies of each
+ * default), and the non-STRING fields with an initial value to load through loadField.
+ */
+const typeDefaults = new WeakMap<RecordTypeDef, { proto: Record<string, FieldValue>; initial: FieldDef[] }>();
+
+function defaultsOf(def: RecordTypeDef): { proto: Record<string, FieldValue>; initial: FieldDef[] } {
+  let d = typeDefaults.get(def);
+  if (!d) {
+    const proto = Object.create(null) as Record<string, FieldValue>;
+    const initial: FieldDef[] = [];
+    for (const fd of def.fields) {
+      if (fd.dbf === 'NOACCESS') continue;
+      if (isLink(fd.dbf)) proto[fd.name] = '';
+      else if (fd.dbf === 'STRING') proto[fd.name] = fd.initial ?? '';
+      else proto[fd.name] = 0;
+      if (fd.initial !== undefined && fd.dbf !== 'STRING') initial.push(fd);
+    }
+    d = { proto, initial };
+    typeDefaults.set(def, d);
+  }
+  return d;
+}
+
 export abstract class DbRecord {
-  readonly v: Record<string, FieldValue> = {};
+  readonly v: Record<string, FieldValue>;
   readonly links = new Map<string, Link>();
   time: EpicsTimeStamp = { secPastEpoch: 0, nsec: 0 };
   pact = false;
@@ -107,15 +132,12 @@ export abstract class DbRecord {
     readonly def: RecordTypeDef,
     readonly env: RecordEnv,
   ) {
+    const defaults = defaultsOf(def);
+    this.v = Object.create(defaults.proto) as Record<string, FieldValue>;
     for (const fd of def.fields) {
-      if (fd.dbf === 'NOACCESS') continue;
-      if (isLink(fd.dbf)) {
-        this.links.set(fd.name, new Link(this, fd, ''));
-        this.v[fd.name] = '';
-      } else if (fd.dbf === 'STRING') this.v[fd.name] = fd.initial ?? '';
-      else this.v[fd.name] = 0;
-      if (fd.initial !== undefined && fd.dbf !== 'STRING') this.loadField(fd, fd.initial);
+      if (fd.dbf !== 'NOACCESS' && isLink(fd.dbf)) this.links.set(fd.name, new Link(this, fd, ''));
     }
+    for (const fd of defaults.initial) this.loadField(fd, fd.initial!);
     this.v.NAME = name;
     this.v.RTYP = def.name;
   }
@@ -154,8 +176,8 @@ export abstract class DbRecord {
   enumStrings(_fd: FieldDef): string[] {
     return [];
   }
-  /** Text of an enum value without a state string. */
-  enumUndefined(): string {
+  /** Text of an enum value without a state string (`value`: the current value, when known). */
+  enumUndefined(_value?: number): string {
     return '';
   }
   /** Size (with the NUL) of a string field; lsi/lso override it for VAL (SIZV). */
@@ -305,6 +327,9 @@ export abstract class DbRecord {
   /** Set a field from .db text. Throws Error with a message on bad text. */
   loadField(fd: FieldDef, text: string): void {
     loadFieldText(this, fd, text);
+    // dbPutString: a VAL given in the database clears UDF (so iocInit keeps SEVR at NO_ALARM
+    // while STAT stays UDF, as softIoc reports such records before they process)
+    if (fd.name === 'VAL') this.v.UDF = 0;
   }
 
   /**
@@ -371,7 +396,7 @@ export abstract class DbRecord {
         return this.def.deviceTypes[x!] ?? String(x);
       case 'ENUM': {
         const strs = this.enumStrings(fd);
-        return x! < strs.length ? strs[x!]! : this.enumUndefined();
+        return x! < strs.length ? strs[x!]! : this.enumUndefined(x!);
       }
       case 'FLOAT':
       case 'DOUBLE':

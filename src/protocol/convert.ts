@@ -14,6 +14,7 @@
 import { ECA } from './constants.js';
 import type { NativeType } from './constants.js';
 import type { NativeArray } from './values.js';
+import { formatExp, formatFixed, formatGeneral, formatNanSigned } from './printf.js';
 
 /** A value that cannot be converted. `eca` is the status to report (ECA_PUTFAIL for bad strings). */
 export class ConversionError extends Error {
@@ -185,116 +186,19 @@ export function parseEnumString(s: string, enumStrs: string[]): number {
 // Number -> string
 
 const FRAC_MULTIPLIER = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
-const NAN_PROBE = new Float64Array(1);
-const NAN_PROBE_U8 = new Uint8Array(NAN_PROBE.buffer);
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function cNanInf(v: number): string {
-  if (Number.isNaN(v)) {
-    NAN_PROBE[0] = v;
-    const neg = (NAN_PROBE_U8[LE ? 7 : 0] & 0x80) !== 0;
-    return neg ? '-nan' : 'nan';
-  }
-  return v > 0 ? 'inf' : '-inf';
-}
-
-/** Whether `v` prints with a minus sign in C (negative, or negative zero). */
-function cNegative(v: number): boolean {
-  return v < 0 || Object.is(v, -0);
-}
-
-/** Digits of the integer `n` with a decimal point before the last `p` of them. */
-function scaledDigits(n: bigint, p: number): string {
-  const s = n.toString().padStart(p + 1, '0');
-  return p > 0 ? `${s.slice(0, s.length - p)}.${s.slice(s.length - p)}` : s;
-}
-
-/**
- * `a.toFixed(p)` with glibc's rounding: JS rounds an exact tie up, glibc to even. A tie needs
- * a * 2^(p+1) to be an integer, so the exact check (BigInt) runs only then.
- */
-function fixedHalfEven(a: number, p: number): string {
-  const sc = a * 2 ** (p + 1);
-  if (sc !== 0 && Number.isInteger(sc)) {
-    const x = BigInt(sc) * 5n ** BigInt(p); // = 2 * a * 10^p exactly
-    if (x & 1n) {
-      let n = (x - 1n) / 2n;
-      if (n & 1n) n += 1n;
-      return scaledDigits(n, p);
-    }
-  }
-  return a.toFixed(p);
-}
-
-/** `a.toExponential(p)` (a > 0) with glibc's round-half-even, as [mantissa, exponent]. */
-function expHalfEven(a: number, p: number): [string, number] {
-  const s = a.toExponential(p);
-  const e = s.indexOf('e');
-  let x = Number(s.slice(e + 1));
-  const k = p - x;
-  let twice: bigint | undefined; // 2 * a * 10^(p-x) when it is an integer
-  if (k >= 0) {
-    const sc = a * 2 ** (k + 1);
-    if (Number.isFinite(sc) && Number.isInteger(sc)) twice = BigInt(sc) * 5n ** BigInt(k);
-  } else if (Number.isInteger(a * 2)) {
-    const t = BigInt(a * 2);
-    const d = 10n ** BigInt(-k);
-    if (t % d === 0n) twice = t / d;
-  }
-  if (twice !== undefined && twice & 1n) {
-    let n = (twice - 1n) / 2n;
-    if (n & 1n) n += 1n;
-    let digits = n.toString();
-    if (digits.length === p + 2) {
-      digits = digits.slice(0, p + 1);
-      x += 1;
-    }
-    if (digits.length === p + 1) return [p > 0 ? `${digits[0]}.${digits.slice(1)}` : digits, x];
-  }
-  return [s.slice(0, e), x];
-}
-
 /** C printf("%.*e", p, v) (glibc): round half to even, exponent with at least two digits. */
 export function cFormatExp(v: number, p: number): string {
-  if (!Number.isFinite(v)) return cNanInf(v);
-  const [m, x] = expHalfEven(Math.abs(v), p);
-  const ax = Math.abs(x);
-  return `${cNegative(v) ? '-' : ''}${m}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
+  return Number.isNaN(v) ? formatNanSigned(v) : formatExp(v, p);
 }
 
 /** C printf("%.*f", p, v) (glibc): round half to even. */
 export function cFormatFixed(v: number, p: number): string {
-  if (!Number.isFinite(v)) return cNanInf(v);
-  const a = Math.abs(v);
-  const body = a >= 1e21 ? BigInt(a).toString() + (p > 0 ? '.' + '0'.repeat(p) : '') : fixedHalfEven(a, p);
-  return cNegative(v) ? '-' + body : body;
+  return Number.isNaN(v) ? formatNanSigned(v) : formatFixed(v, p);
 }
 
 /** C printf("%.*g", p, v) (glibc): %e or %f style by the exponent, trailing zeros removed. */
 export function cFormatGeneral(v: number, p = 6): string {
-  if (!Number.isFinite(v)) return cNanInf(v);
-  const prec = p === 0 ? 1 : p;
-  const a = Math.abs(v);
-  const sign = cNegative(v) ? '-' : '';
-  if (a === 0) return sign + '0';
-  const [m, x] = expHalfEven(a, prec - 1);
-  let body: string;
-  if (x < prec && x >= -4) {
-    body = fixedHalfEven(a, prec - 1 - x);
-  } else {
-    const ax = Math.abs(x);
-    body = `${stripZeros(m)}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
-    return sign + body;
-  }
-  return sign + stripZeros(body);
-}
-
-function stripZeros(s: string): string {
-  if (s.indexOf('.') < 0) return s;
-  let e = s.length;
-  while (s.charCodeAt(e - 1) === 48) e--;
-  if (s.charCodeAt(e - 1) === 46) e--;
-  return s.slice(0, e);
+  return Number.isNaN(v) ? formatNanSigned(v) : formatGeneral(v, p);
 }
 
 function padStart(s: string, width: number): string {

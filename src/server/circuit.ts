@@ -153,6 +153,9 @@ function recordName(name: string): string {
   return i < 0 ? name : name.slice(0, i);
 }
 
+/** Replies up to this size are joined into one write buffer per tick. */
+const JOIN_LIMIT = 64 * 1024;
+
 export class Circuit {
   readonly identity: ClientIdentity;
   readonly peer: string;
@@ -162,6 +165,9 @@ export class Circuit {
   private readonly channels = new Map<number, ChannelEntry>();
   private closed = false;
   private corked = false;
+  /** Replies queued this tick: written at the next tick, small ones joined into one buffer. */
+  private outBufs: Buffer[] = [];
+  private outBytes = 0;
   private inputPaused = false;
   private eventsOff = false;
   private queuedPuts = 0;
@@ -204,7 +210,7 @@ export class Circuit {
 
   /** Bytes queued for sending (socket backlog plus coalesced monitor updates). */
   get backlog(): number {
-    return this.socket.writableLength + this.pendingBytes;
+    return this.socket.writableLength + this.outBytes + this.pendingBytes;
   }
 
   /** Drop the circuit and everything on it. */
@@ -215,6 +221,8 @@ export class Circuit {
     this.channels.clear();
     this.pendingSubs.clear();
     this.pendingBytes = 0;
+    this.outBufs = [];
+    this.outBytes = 0;
     this.socket.destroy();
     this.ctx.onClose(this);
   }
@@ -229,30 +237,66 @@ export class Circuit {
 
   private readonly uncork = (): void => {
     this.corked = false;
-    if (!this.closed) this.socket.uncork();
+    if (!this.closed) this.writeOut();
   };
+
+  /**
+   * Write what send() queued: runs of small replies joined into one buffer (one socket write for a
+   * tick's worth of replies, not one per reply), large payloads written as they are (no copy).
+   */
+  private writeOut(): void {
+    const bufs = this.outBufs;
+    const total = this.outBytes;
+    if (bufs.length === 0) return;
+    this.outBufs = [];
+    this.outBytes = 0;
+    if (bufs.length === 1) {
+      this.socket.write(bufs[0]!);
+      return;
+    }
+    if (total <= JOIN_LIMIT) {
+      this.socket.write(Buffer.concat(bufs, total));
+      return;
+    }
+    this.socket.cork();
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    for (const b of bufs) {
+      if (b.length >= JOIN_LIMIT || runBytes + b.length > JOIN_LIMIT) {
+        if (run.length) this.socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+        run = [];
+        runBytes = 0;
+      }
+      if (b.length >= JOIN_LIMIT) this.socket.write(b);
+      else {
+        run.push(b);
+        runBytes += b.length;
+      }
+    }
+    if (run.length) this.socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+    this.socket.uncork();
+  }
 
   private send(buf: Buffer): void {
     if (this.closed) return;
     if (!this.corked) {
       this.corked = true;
-      this.socket.cork();
       process.nextTick(this.uncork);
     }
-    this.socket.write(buf);
-    // The message just written does not count: one reply bigger than the limit is not a backlog.
-    if (this.socket.writableLength - buf.length + this.pendingBytes > this.ctx.hardLimit) this.overflow();
+    this.outBufs.push(buf);
+    this.outBytes += buf.length;
+    // The message just queued does not count: one reply bigger than the limit is not a backlog.
+    if (this.socket.writableLength + this.outBytes - buf.length + this.pendingBytes > this.ctx.hardLimit)
+      this.overflow();
   }
 
   private overflow(): void {
-    this.ctx.log(
-      `CAS: dropping circuit ${this.peer}: ${this.socket.writableLength + this.pendingBytes} bytes unsent`,
-    );
+    this.ctx.log(`CAS: dropping circuit ${this.peer}: ${this.backlog} bytes unsent`);
     this.close();
   }
 
   private get congested(): boolean {
-    return this.socket.writableLength > this.ctx.highWaterMark;
+    return this.socket.writableLength + this.outBytes > this.ctx.highWaterMark;
   }
 
   private deliver(sub: Subscription, u: Update): void {
@@ -262,7 +306,7 @@ export class Circuit {
       sub.pending = u;
       this.pendingSubs.add(sub);
       // (the newest update does not count: one update bigger than the limit is not a backlog)
-      if (this.socket.writableLength + this.pendingBytes - u.size > this.ctx.hardLimit) {
+      if (this.socket.writableLength + this.outBytes + this.pendingBytes - u.size > this.ctx.hardLimit) {
         this.overflow();
         return;
       }
@@ -315,10 +359,8 @@ export class Circuit {
     this.channels.clear();
     this.pendingSubs.clear();
     this.pendingBytes = 0;
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+    if (this.corked) this.corked = false;
+    this.writeOut();
     const sock = this.socket;
     const t = setTimeout(() => sock.destroy(), 2000);
     t.unref();

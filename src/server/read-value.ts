@@ -40,6 +40,10 @@ export function readData(
   const valid = Math.min(count, snap.count, snap.value.length);
   let value = head(snap.value, valid);
   if (vt !== native) {
+    if (native === DbrNative.ENUM && vt === DbrNative.STRING && snap.enumStrs === undefined && valid > 0) {
+      // base's dbGet: an ENUM field of a record without get_enum_str (waveform FTVL=ENUM) has no text
+      throw new CaStatusError(ECA.GETFAIL, 'no enum strings for an ENUM value');
+    }
     try {
       value = convertValues(value, native, vt, {
         precision: snap.precision,

@@ -1,7 +1,6 @@
 /** Simulated mca record on a fake clock. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, MemoryHost } from '../../src/ioc/records/motor.js';
 import {
   McaSim,
   MCA_ALL_FIELDS,
@@ -9,26 +8,16 @@ import {
   MCA_ARRAY_FIELDS,
   type McaSimOptions,
 } from '../../src/ioc/records/mca.js';
+import { flush, setupSim, track } from '../helpers/sim.js';
 
 function setup(fields: Record<string, number> = {}, opts: McaSimOptions = {}, nmax = 1024) {
-  const clock = new FakeClock();
-  const host = new MemoryHost(MCA_ALL_FIELDS, clock, { VAL: nmax, BG: nmax });
-  host.set('NMAX', nmax);
-  for (const [k, v] of Object.entries(fields)) host.set(k, v);
-  const sim = new McaSim(host, { wallClock: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6), ...opts });
-  sim.init();
-  const put = (field: string, value: number): Promise<void> => {
-    host.write(field, value);
-    return sim.put(field);
-  };
-  return { clock, host, sim, put };
+  return setupSim(
+    MCA_ALL_FIELDS,
+    { NMAX: nmax, ...fields },
+    (host) => new McaSim(host, { wallClock: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6), ...opts }),
+    { VAL: nmax, BG: nmax },
+  );
 }
-function track(p: Promise<void>): { done: boolean } {
-  const s = { done: false };
-  void p.then(() => (s.done = true));
-  return s;
-}
-const flush = () => new Promise<void>((r) => setImmediate(r));
 const sum = (a: ArrayLike<number>, lo = 0, hi = a.length - 1): number => {
   let s = 0;
   for (let i = lo; i <= hi; i++) s += a[i];

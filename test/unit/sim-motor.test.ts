@@ -2,18 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FakeClock,
-  MemoryHost,
   MotorSim,
   MOTOR_ALL_FIELDS,
   MSTA,
   motorLimitsFor,
   type MotorSimOptions,
 } from '../../src/ioc/records/motor.js';
+import { flush, setupSim, track } from '../helpers/sim.js';
 
 function setup(fields: Record<string, number> = {}, opts: MotorSimOptions = {}) {
-  const clock = new FakeClock();
-  const host = new MemoryHost(MOTOR_ALL_FIELDS, clock);
   const defaults: Record<string, number> = {
     MRES: 0.001,
     VELO: 1,
@@ -22,23 +19,8 @@ function setup(fields: Record<string, number> = {}, opts: MotorSimOptions = {}) 
     DHLM: 100,
     DLLM: -100,
   };
-  for (const [k, v] of Object.entries({ ...defaults, ...fields })) host.set(k, v);
-  const sim = new MotorSim(host, opts);
-  sim.init();
-  const put = (field: string, value: number): Promise<void> => {
-    host.write(field, value);
-    return sim.put(field);
-  };
-  return { clock, host, sim, put };
+  return setupSim(MOTOR_ALL_FIELDS, { ...defaults, ...fields }, (host) => new MotorSim(host, opts));
 }
-
-/** Track whether a promise has settled. */
-function track(p: Promise<void>): { done: boolean } {
-  const s = { done: false };
-  void p.then(() => (s.done = true));
-  return s;
-}
-const flush = () => new Promise<void>((r) => setImmediate(r));
 
 test('init: resolution, speeds, positions and limits', () => {
   const { host } = setup({ OFF: 5 });

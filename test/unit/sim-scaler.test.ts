@@ -1,32 +1,17 @@
 /** Simulated scaler record on a fake clock. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, MemoryHost } from '../../src/ioc/records/motor.js';
 import {
   ScalerSim,
   SCALER_ALL_FIELDS,
   SCALER_FIELDS,
   type ScalerSimOptions,
 } from '../../src/ioc/records/scaler.js';
+import { flush, setupSim, track } from '../helpers/sim.js';
 
 function setup(fields: Record<string, number> = {}, opts: ScalerSimOptions = {}) {
-  const clock = new FakeClock();
-  const host = new MemoryHost(SCALER_ALL_FIELDS, clock);
-  for (const [k, v] of Object.entries(fields)) host.set(k, v);
-  const sim = new ScalerSim(host, { channels: 8, ...opts });
-  sim.init();
-  const put = (field: string, value: number): Promise<void> => {
-    host.write(field, value);
-    return sim.put(field);
-  };
-  return { clock, host, sim, put };
+  return setupSim(SCALER_ALL_FIELDS, fields, (host) => new ScalerSim(host, { channels: 8, ...opts }));
 }
-function track(p: Promise<void>): { done: boolean } {
-  const s = { done: false };
-  void p.then(() => (s.done = true));
-  return s;
-}
-const flush = () => new Promise<void>((r) => setImmediate(r));
 
 test('field set follows scalerRecord.dbd', () => {
   const names = SCALER_FIELDS.map((f) => f.name);

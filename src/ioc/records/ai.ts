@@ -3,6 +3,7 @@ import { checkLimitAlarms } from '../alarm.js';
 import { SIM_IN } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
+import { initFromConstant } from './record-common.js';
 import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
 
 const SPEC = `VAL DOUBLE pp; INP INLINK; PREC SHORT prop; LINR MENU pp menu=menuConvert; EGUF DOUBLE pp; EGUL DOUBLE pp;
@@ -55,11 +56,7 @@ export class AiRecord extends DbRecord {
   }
 
   override initRecord(): void {
-    const c = this.link('INP').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', c);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'INP', (c) => c);
   }
 }
 

@@ -1,9 +1,9 @@
 /** ao: analog output (OMSL/DOL, OIF, DRVH/DRVL clamping, IVOA, OUT link). */
-import { Severity } from '../../protocol/constants.js';
 import { checkLimitAlarms } from '../alarm.js';
 import { SIM_OUT } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
+import { initFromConstant, invalidOutputAction } from './record-common.js';
 import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
 
 const SPEC = `VAL DOUBLE pp; OVAL DOUBLE; OUT OUTLINK; OROC DOUBLE; DOL INLINK; OMSL MENU menu=menuOmsl; OIF MENU menu=aoOIF;
@@ -42,13 +42,9 @@ export class AoRecord extends DbRecord {
     if (this.num('ASLO') !== 0) rval /= this.num('ASLO');
     this.set('RVAL', Number.isFinite(rval) ? Math.round(rval) | 0 : 0);
     checkLimitAlarms(this, value, !!this.num('UDF'));
-    const ivoa = this.num('IVOA');
-    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-      if (ivoa === 2) {
-        this.set('OVAL', this.num('IVOV'));
-        this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
-      }
-    } else this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
+    const action = invalidOutputAction(this);
+    if (action === 'ivov') this.set('OVAL', this.num('IVOV'));
+    if (action !== 'skip') this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
     this.stamp();
     monitorValue(this);
     postIfChanged(this, 'OVAL', oldOval);
@@ -58,11 +54,7 @@ export class AoRecord extends DbRecord {
   }
 
   override initRecord(): void {
-    const c = this.link('DOL').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', c);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'DOL', (c) => c);
     this.set('PVAL', this.num('VAL'));
     this.set('OVAL', this.num('VAL'));
   }

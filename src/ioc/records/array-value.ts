@@ -105,3 +105,26 @@ export function sameArray(a: NativeArray | undefined, b: NativeArray): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** `av` when it has menuFtype `ftvl` and `nelm` elements, else new (empty) storage for them. */
+export function ensureArrayValue(av: ArrayValue | undefined, ftvl: number, nelm: number): ArrayValue {
+  return av && av.ftvl === ftvl && av.nelm === nelm ? av : new ArrayValue(ftvl, nelm);
+}
+
+/** FTVL FLOAT or DOUBLE (the record's array is floating point). */
+export function isFloatFtvl(ftvl: number): boolean {
+  return ftvl === 9 || ftvl === 10;
+}
+
+/** The CA view of an array record's VAL stored in `av`: a put also sets the record's NORD. */
+export function arrayValField(rec: { set(field: string, value: number): void }, av: ArrayValue): ArrayField {
+  return {
+    nativeType: av.nativeType,
+    nelm: av.nelm,
+    get: () => av.get(),
+    put: (value: NativeArray, dbrType: number) => {
+      av.put(value, dbrType);
+      rec.set('NORD', av.nord);
+    },
+  };
+}

@@ -1,8 +1,9 @@
 /** bi and bo: two-state records (ZNAM/ONAM, ZSV/OSV/COSV; bo HIGH momentary, OMSL/DOL, IVOA). */
-import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { AlarmStatus, DbrNative } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
+import { changeOfStateAlarm, enumMonitor, initFromConstant, invalidOutputAction } from './record-common.js';
 
 const BI_SPEC = `INP INLINK; VAL ENUM pp; ZSV MENU pp menu=menuAlarmSevr; OSV MENU pp menu=menuAlarmSevr;
 COSV MENU pp menu=menuAlarmSevr; ZNAM STRING pp size=26 prop; ONAM STRING pp size=26 prop; RVAL ULONG pp; ORAW ULONG ro;
@@ -29,23 +30,11 @@ abstract class BinaryRecord extends DbRecord {
     }
     if (val > 1) return;
     this.setSevr(AlarmStatus.STATE, val === 0 ? this.num('ZSV') : this.num('OSV'));
-    if (val === this.num('LALM')) return;
-    this.setSevr(AlarmStatus.COS, this.num('COSV'));
-    this.set('LALM', val);
+    changeOfStateAlarm(this, val);
   }
 
   protected monitor(): void {
-    let mask = this.resetAlarms();
-    const val = this.num('VAL');
-    if (this.num('MLST') !== val) {
-      mask |= DBE.VALUE | DBE.LOG;
-      this.set('MLST', val);
-    }
-    if (mask) this.post('VAL', mask);
-    if (this.num('ORAW') !== this.num('RVAL')) {
-      this.post('RVAL', DBE.VALUE | DBE.LOG);
-      this.set('ORAW', this.num('RVAL'));
-    }
+    enumMonitor(this);
   }
 }
 
@@ -70,11 +59,7 @@ export class BiRecord extends BinaryRecord {
   }
 
   override initRecord(): void {
-    const c = this.link('INP').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', Math.trunc(c) & 0xffff);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'INP', (c) => Math.trunc(c) & 0xffff);
   }
 }
 
@@ -92,14 +77,9 @@ export class BoRecord extends BinaryRecord {
     }
     this.set('RVAL', this.num('VAL') === 0 ? 0 : 1);
     this.checkAlarms();
-    const ivoa = this.num('IVOA');
-    const out = this.link('OUT');
-    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-      if (ivoa === 2) {
-        this.set('VAL', this.num('IVOV'));
-        out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
-      }
-    } else out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    const action = invalidOutputAction(this);
+    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
+    if (action !== 'skip') this.link('OUT').put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
     const high = this.num('HIGH');
     if (high > 0 && this.num('VAL') === 1) {
       this.cancelHigh?.();
@@ -116,11 +96,7 @@ export class BoRecord extends BinaryRecord {
   }
 
   override initRecord(): void {
-    const c = this.link('DOL').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', c !== 0 ? 1 : 0);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'DOL', (c) => (c !== 0 ? 1 : 0));
   }
 }
 

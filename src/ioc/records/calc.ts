@@ -4,7 +4,7 @@ import { CaStatusError } from '../../server/provider.js';
 import { compileCalc, type CompiledCalc } from '../calc/index.js';
 import { checkLimitAlarms } from '../alarm.js';
 import type { FieldDef } from '../fields.js';
-import { DbRecord, type FieldValue, type ProcessContext } from '../record.js';
+import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
 
@@ -39,12 +39,15 @@ export abstract class CalcBase extends DbRecord {
     }
   }
 
-  override checkPut(fd: FieldDef, value: FieldValue): void {
-    if (fd.name === 'CALC' || fd.name === 'OCAL') compileField(this, fd.name, String(value));
-  }
-
+  /**
+   * As base's special(): the expression text is stored even when it does not compile; the put then
+   * fails (S_db_badField) and the record computes with a bad expression (CALC alarm) until fixed.
+   */
   override special(fd: FieldDef): void {
-    if (fd.name === 'CALC' || fd.name === 'OCAL') this.compileAt(fd.name);
+    if (fd.name === 'CALC' || fd.name === 'OCAL') {
+      this.compileAt(fd.name);
+      if (!this.compiled.get(fd.name)) compileField(this, fd.name, this.str(fd.name));
+    }
   }
 
   /** Read INPA..INPL into A..L. */
@@ -78,6 +81,16 @@ export abstract class CalcBase extends DbRecord {
     return r;
   }
 
+  /** Read the inputs and evaluate CALC into VAL (UDF when NaN); VAL is kept when CALC fails. */
+  protected calculate(ctx: ProcessContext | undefined): void {
+    this.fetchInputs(ctx);
+    const r = this.evaluate('CALC');
+    if (r !== undefined) {
+      this.set('VAL', r);
+      this.set('UDF', Number.isNaN(r) ? 1 : 0);
+    }
+  }
+
   /** Post A..L that changed since the last monitor. */
   protected monitorArgs(): void {
     for (const l of LETTERS) {
@@ -101,12 +114,7 @@ export abstract class CalcBase extends DbRecord {
 
 export class CalcRecord extends CalcBase {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    this.fetchInputs(ctx);
-    const r = this.evaluate('CALC');
-    if (r !== undefined) {
-      this.set('VAL', r);
-      this.set('UDF', Number.isNaN(r) ? 1 : 0);
-    }
+    this.calculate(ctx);
     this.stamp();
     checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
     monitorValue(this);

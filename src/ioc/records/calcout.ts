@@ -1,11 +1,12 @@
 /** calcout: calc with a conditional output (OOPT, DOPT/OCAL, ODLY delayed = asynchronous, IVOA). */
-import { DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { DBE, DbrNative } from '../../protocol/constants.js';
 import { checkLimitAlarms } from '../alarm.js';
 import type { ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
 import { CalcBase, INPUTS, LETTERS } from './calc.js';
 import { ooptSays } from './long.js';
+import { invalidOutputAction } from './record-common.js';
 
 const INAV = LETTERS.map((l) => `IN${l}V MENU ro menu=calcoutINAV init=1`).join('; ');
 const SPEC = `RPVT NOACCESS ro; VAL DOUBLE; PVAL DOUBLE; CALC STRING pp size=80 init=0; CLCV LONG;
@@ -17,12 +18,7 @@ ${LETTERS.map((l) => `L${l} DOUBLE ro`).join('; ')}; POVL DOUBLE; RPCL NOACCESS 
 
 export class CalcoutRecord extends CalcBase {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    this.fetchInputs(ctx);
-    const r = this.evaluate('CALC');
-    if (r !== undefined) {
-      this.set('VAL', r);
-      this.set('UDF', Number.isNaN(r) ? 1 : 0);
-    }
+    this.calculate(ctx);
     checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
     const doOutput = ooptSays(this.num('OOPT'), this.num('VAL'), this.num('PVAL'), this.num('MDEL'));
     this.set('PVAL', this.num('VAL'));
@@ -60,11 +56,9 @@ export class CalcoutRecord extends CalcBase {
       const o = this.evaluate('OCAL');
       if (o !== undefined) this.set('OVAL', o);
     } else this.set('OVAL', this.num('VAL'));
-    const ivoa = this.num('IVOA');
-    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-      if (ivoa !== 2) return;
-      this.set('OVAL', this.num('IVOV'));
-    }
+    const action = invalidOutputAction(this);
+    if (action === 'skip') return;
+    if (action === 'ivov') this.set('OVAL', this.num('IVOV'));
     this.link('OUT').put(Float64Array.of(this.num('OVAL')), DbrNative.DOUBLE, ctx);
     const evnt = this.str('OEVT');
     if (evnt) this.env.postEvent(evnt);

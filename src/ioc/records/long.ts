@@ -1,10 +1,11 @@
 /** longin/longout and int64in/int64out: integer records with limits, alarms, deadbands, OOPT. */
-import { DbrNative, Severity } from '../../protocol/constants.js';
+import { DbrNative } from '../../protocol/constants.js';
 import { checkLimitAlarms } from '../alarm.js';
 import { coerceToDbf, SIM_IN, SIM_OUT, type Dbf } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
+import { initFromConstant, invalidOutputAction } from './record-common.js';
 import { clampDrive } from './ao.js';
 
 function inSpec(t: string): string {
@@ -55,11 +56,7 @@ function makeIn(t: Dbf) {
       return false;
     }
     override initRecord(): void {
-      const c = this.link('INP').constNumber();
-      if (c !== undefined) {
-        this.set('VAL', coerceToDbf(t, c));
-        this.set('UDF', 0);
-      }
+      initFromConstant(this, 'INP', (c) => coerceToDbf(t, c));
     }
   };
 }
@@ -82,16 +79,12 @@ function makeOut(t: Dbf) {
       const val = this.num('VAL');
       const doOut = this.first || ooptSays(this.num('OOPT'), val, this.num('PVAL'));
       this.first = false;
-      const ivoa = this.num('IVOA');
-      const out = this.link('OUT');
-      const arr = wire === DbrNative.LONG ? Int32Array.of(val) : Float64Array.of(val);
-      if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-        if (ivoa === 2) {
-          this.set('VAL', this.num('IVOV'));
-          arr[0] = this.num('VAL');
-          out.put(arr, wire, ctx);
-        }
-      } else if (doOut) out.put(arr, wire, ctx);
+      const action = invalidOutputAction(this);
+      if (action === 'ivov') this.set('VAL', this.num('IVOV'));
+      if (action === 'ivov' || (action === 'write' && doOut)) {
+        const v = this.num('VAL');
+        this.link('OUT').put(wire === DbrNative.LONG ? Int32Array.of(v) : Float64Array.of(v), wire, ctx);
+      }
       this.set('PVAL', this.num('VAL'));
       this.stamp();
       monitorValue(this);
@@ -99,11 +92,7 @@ function makeOut(t: Dbf) {
       return false;
     }
     override initRecord(): void {
-      const c = this.link('DOL').constNumber();
-      if (c !== undefined) {
-        this.set('VAL', coerceToDbf(t, c));
-        this.set('UDF', 0);
-      }
+      initFromConstant(this, 'DOL', (c) => coerceToDbf(t, c));
     }
   };
 }

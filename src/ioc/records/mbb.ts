@@ -1,8 +1,9 @@
 /** mbbi and mbbo: multi-bit binary records with up to 16 named states. */
-import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { AlarmStatus, DBE, DbrNative } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
+import { changeOfStateAlarm, enumMonitor, initFromConstant, invalidOutputAction } from './record-common.js';
 
 export const STATE_PREFIXES = [
   'ZR',
@@ -46,9 +47,14 @@ abstract class MbbRecord extends DbRecord {
     return all.slice(0, n);
   }
 
-  /** Any of ZRVL..FFVL non-zero (SDEF). */
+  /** mbbi/mbbo get_enum_str: an empty state reads as "", a value above 15 as "Illegal Value". */
+  override enumUndefined(value?: number): string {
+    return value !== undefined && value >= STRINGS.length ? 'Illegal Value' : '';
+  }
+
+  /** Any of ZRVL..FFVL non-zero or ZRST..FFST non-empty (SDEF, as base's init_common). */
   protected statesDefined(): boolean {
-    return STATE_PREFIXES.some((p) => this.num(`${p}VL`) !== 0);
+    return STATE_PREFIXES.some((p) => this.num(`${p}VL`) !== 0 || this.str(`${p}ST`) !== '');
   }
 
   override special(fd: FieldDef): void {
@@ -66,23 +72,11 @@ abstract class MbbRecord extends DbRecord {
     const val = this.num('VAL');
     if (val > 15) this.setSevr(AlarmStatus.STATE, this.num('UNSV'));
     else this.setSevr(AlarmStatus.STATE, this.num(`${STATE_PREFIXES[val]}SV`));
-    if (val === this.num('LALM')) return;
-    this.setSevr(AlarmStatus.COS, this.num('COSV'));
-    this.set('LALM', val);
+    changeOfStateAlarm(this, val);
   }
 
   protected monitor(): void {
-    let mask = this.resetAlarms();
-    const val = this.num('VAL');
-    if (this.num('MLST') !== val) {
-      mask |= DBE.VALUE | DBE.LOG;
-      this.set('MLST', val);
-    }
-    if (mask) this.post('VAL', mask);
-    if (this.num('ORAW') !== this.num('RVAL')) {
-      this.post('RVAL', DBE.VALUE | DBE.LOG);
-      this.set('ORAW', this.num('RVAL'));
-    }
+    enumMonitor(this);
   }
 
   override initRecord(): void {
@@ -116,11 +110,7 @@ export class MbbiRecord extends MbbRecord {
 
   override initRecord(): void {
     super.initRecord();
-    const c = this.link('INP').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', Math.trunc(c) & 0xffff);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'INP', (c) => Math.trunc(c) & 0xffff);
   }
 }
 
@@ -138,14 +128,9 @@ export class MbboRecord extends MbbRecord {
     const rval = this.statesDefined() && val <= 15 ? this.num(`${STATE_PREFIXES[val]}VL`) : val;
     this.set('RVAL', (rval << this.num('SHFT')) >>> 0);
     this.checkAlarms();
-    const ivoa = this.num('IVOA');
-    const out = this.link('OUT');
-    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-      if (ivoa === 2) {
-        this.set('VAL', this.num('IVOV'));
-        out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
-      }
-    } else out.put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    const action = invalidOutputAction(this);
+    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
+    if (action !== 'skip') this.link('OUT').put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
     this.stamp();
     this.monitor();
     this.fwdLink(ctx);
@@ -154,11 +139,7 @@ export class MbboRecord extends MbbRecord {
 
   override initRecord(): void {
     super.initRecord();
-    const c = this.link('DOL').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', Math.trunc(c) & 0xffff);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'DOL', (c) => Math.trunc(c) & 0xffff);
   }
 }
 

@@ -1,9 +1,10 @@
 /** mbbiDirect/mbboDirect: a LONG value and its 32 bits B0..B1F as separate fields. */
-import { DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import { DBE, DbrNative } from '../../protocol/constants.js';
 import { AlarmStatus } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
+import { initFromConstant, invalidOutputAction } from './record-common.js';
 
 const BITS = Array.from({ length: 32 }, (_, i) => `B${i.toString(16).toUpperCase()}`);
 const BIT_SPEC = BITS.map((b) => `${b} UCHAR pp`).join('; ');
@@ -56,11 +57,7 @@ export class MbbiDirectRecord extends DirectRecord {
     return false;
   }
   override initRecord(): void {
-    const c = this.link('INP').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', Math.trunc(c) | 0);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'INP', (c) => Math.trunc(c) | 0);
     this.valToBits(false);
   }
 }
@@ -85,25 +82,16 @@ export class MbboDirectRecord extends DirectRecord {
     }
     this.checkUdf();
     this.set('RVAL', (this.num('VAL') << this.num('SHFT')) >>> 0);
-    const ivoa = this.num('IVOA');
-    const out = this.link('OUT');
-    if (this.num('NSEV') >= Severity.INVALID && ivoa !== 0) {
-      if (ivoa === 2) {
-        this.set('VAL', this.num('IVOV'));
-        out.put(Int32Array.of(this.num('VAL')), DbrNative.LONG, ctx);
-      }
-    } else out.put(Int32Array.of(this.num('VAL')), DbrNative.LONG, ctx);
+    const action = invalidOutputAction(this);
+    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
+    if (action !== 'skip') this.link('OUT').put(Int32Array.of(this.num('VAL')), DbrNative.LONG, ctx);
     this.stamp();
     this.monitor();
     this.fwdLink(ctx);
     return false;
   }
   override initRecord(): void {
-    const c = this.link('DOL').constNumber();
-    if (c !== undefined) {
-      this.set('VAL', Math.trunc(c) | 0);
-      this.set('UDF', 0);
-    }
+    initFromConstant(this, 'DOL', (c) => Math.trunc(c) | 0);
     this.valToBits(false);
   }
 }

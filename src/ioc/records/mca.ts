@@ -15,7 +15,15 @@ import type { NativeArray } from '../../protocol/values.js';
 import { COMMON_FIELDS, defineFields, parseFloatText, type FieldDef } from '../fields.js';
 import type { ArrayField, RecordTypeDef } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { SimRecord, afterAction, registerMenus, type RecordSimulation, type SimHost } from './motor.js';
+import {
+  ActionWaiters,
+  SimRecord,
+  acceptAnyDtyp,
+  prng,
+  registerMenus,
+  type RecordSimulation,
+  type SimHost,
+} from './sim-framework.js';
 
 registerMenus({
   mcaSTRT: ['Done', 'Acquire'],
@@ -78,17 +86,6 @@ export interface McaSimOptions {
   wallClock?: () => number;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** "Mon DD, YYYY HH:MM:SS.mmm" like the mca record's STIM. */
 function formatStim(ms: number): string {
   const d = new Date(ms);
@@ -109,7 +106,7 @@ export class McaSim implements RecordSimulation {
   private lastUpdate = 0;
   private acquiring = false;
   private cancelPoll: (() => void) | undefined;
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new ActionWaiters();
   private readonly wall: () => number;
 
   constructor(
@@ -147,7 +144,7 @@ export class McaSim implements RecordSimulation {
     this.cancelPoll?.();
     this.cancelPoll = undefined;
     this.acquiring = false;
-    this.release();
+    this.waiters.release();
   }
 
   process(): Promise<void> {
@@ -214,8 +211,7 @@ export class McaSim implements RecordSimulation {
         if (/^R\d+(LO|HI|BG|IP|P)$/.test(field)) this.computeRois();
     }
     h.post();
-    if (!wait) return Promise.resolve();
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
+    return this.waiters.completion(wait);
   }
 
   // --- acquisition
@@ -273,13 +269,7 @@ export class McaSim implements RecordSimulation {
     this.acquiring = false;
     h.set('ACQG', 0);
     h.post();
-    afterAction(h, () => this.release());
-  }
-
-  private release(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
+    this.waiters.actionEnded(h);
   }
 
   /** The spectrum shape: peaks on an exponential background, normalized to 1. */
@@ -477,7 +467,7 @@ export class McaRecord extends SimRecord {
     return f;
   }
   override loadField(fd: FieldDef, text: string): void {
-    if (fd.dbf === 'DEVICE' && text !== '' && !MCA_DEVICE_TYPES.includes(text)) MCA_DEVICE_TYPES.push(text);
+    acceptAnyDtyp(MCA_DEVICE_TYPES, fd, text);
     super.loadField(fd, text);
   }
 }

@@ -13,7 +13,15 @@
 import { COMMON_FIELDS, defineFields, type FieldDef } from '../fields.js';
 import type { RecordTypeDef } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { SimRecord, afterAction, registerMenus, type RecordSimulation, type SimHost } from './motor.js';
+import {
+  ActionWaiters,
+  SimRecord,
+  acceptAnyDtyp,
+  prng,
+  registerMenus,
+  type RecordSimulation,
+  type SimHost,
+} from './sim-framework.js';
 
 registerMenus({
   scalerCNT: ['Done', 'Count'],
@@ -68,18 +76,6 @@ export interface ScalerSimOptions {
   holdSeconds?: number;
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class ScalerSim implements RecordSimulation {
   private readonly nch: number;
   private readonly baseRates: Float64Array; // index 0 unused (clock)
@@ -90,7 +86,7 @@ export class ScalerSim implements RecordSimulation {
   private mode: 'user' | 'auto' | undefined;
   private cancelTimers: Array<() => void> = [];
   private cancelAuto: (() => void) | undefined;
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new ActionWaiters();
   private readonly hold: number;
 
   constructor(
@@ -127,7 +123,7 @@ export class ScalerSim implements RecordSimulation {
     this.cancelAuto?.();
     this.cancelAuto = undefined;
     this.mode = undefined;
-    this.release();
+    this.waiters.release();
   }
 
   process(): Promise<void> {
@@ -194,8 +190,7 @@ export class ScalerSim implements RecordSimulation {
       }
     }
     h.post();
-    if (!wait) return Promise.resolve();
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
+    return this.waiters.completion(wait);
   }
 
   // --- counting
@@ -263,7 +258,7 @@ export class ScalerSim implements RecordSimulation {
     h.set('T', 0);
     h.set('SS', SS_COUNTING);
     if (mode === 'user') h.set('US', US_COUNTING);
-    if (stop !== Infinity) this.cancelTimers.push(h.setTimeout(() => this.finish(false), stop * 1000));
+    if (stop !== Infinity) this.cancelTimers.push(h.setTimeout(() => this.finish(false, true), stop * 1000));
     const rate = mode === 'user' ? h.num('RATE') : h.num('RAT1');
     if (rate > 0.1) this.scheduleUpdate(1000 / rate);
     h.post();
@@ -280,10 +275,13 @@ export class ScalerSim implements RecordSimulation {
     );
   }
 
-  /** Counts at the current time (capped at the preset time). */
-  private updateCounts(): void {
+  /**
+   * Counts at the current time (capped at the preset time). `presetReached`: the preset timer fired
+   * (timers may fire a little early against the clock): the counts are those at the preset.
+   */
+  private updateCounts(presetReached = false): void {
     const h = this.h;
-    const elapsed = Math.min((h.now() - this.t0) / 1000, this.stopAfter);
+    const elapsed = presetReached ? this.stopAfter : Math.min((h.now() - this.t0) / 1000, this.stopAfter);
     for (let i = 0; i < this.nch; i++) {
       let c = Math.floor(this.rates[i] * elapsed + 1e-6);
       const pr = h.num(`PR${i + 1}`);
@@ -295,11 +293,11 @@ export class ScalerSim implements RecordSimulation {
   }
 
   /** Counting ended (preset reached, CNT=Done, or AutoCount period over). */
-  private finish(userStopped: boolean): void {
+  private finish(userStopped: boolean, presetReached = false): void {
     const h = this.h;
     const mode = this.mode;
     const wasWaiting = h.num('US') === US_WAITING;
-    if (mode) this.updateCounts();
+    if (mode) this.updateCounts(presetReached);
     this.clearTimers();
     this.mode = undefined;
     h.set('SS', SS_IDLE);
@@ -309,19 +307,13 @@ export class ScalerSim implements RecordSimulation {
       h.set('PCNT', 0);
       if (mode === 'user') h.set('VAL', h.num('T'));
       h.post();
-      afterAction(h, () => this.release());
+      this.waiters.actionEnded(h);
       if (h.num('CONT') === 1) this.scheduleAuto(Math.max(h.num('DLY1'), this.hold));
       return;
     }
     h.post();
     // AutoCount: next background period
     if (mode === 'auto' && h.num('CONT') === 1) this.scheduleAuto(h.num('DLY1'));
-  }
-
-  private release(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
   }
 }
 
@@ -339,8 +331,7 @@ export class ScalerRecord extends SimRecord {
     return new ScalerSim(this);
   }
   override loadField(fd: FieldDef, text: string): void {
-    if (fd.dbf === 'DEVICE' && text !== '' && !SCALER_DEVICE_TYPES.includes(text))
-      SCALER_DEVICE_TYPES.push(text);
+    acceptAnyDtyp(SCALER_DEVICE_TYPES, fd, text);
     super.loadField(fd, text);
   }
 }

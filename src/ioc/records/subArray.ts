@@ -4,7 +4,7 @@ import type { NativeArray } from '../../protocol/values.js';
 import type { FieldDef } from '../fields.js';
 import { DbRecord, type ArrayField, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { ArrayValue } from './array-value.js';
+import { arrayValField, ensureArrayValue, isFloatFtvl, type ArrayValue } from './array-value.js';
 
 const SPEC = `VAL NOACCESS pp; PREC SHORT prop; FTVL MENU ro menu=menuFtype; INP INLINK; EGU STRING size=16 prop;
 HOPR DOUBLE prop; LOPR DOUBLE prop; MALM ULONG ro init=1; NELM ULONG pp init=1; INDX ULONG pp; BUSY SHORT ro;
@@ -14,30 +14,17 @@ export class SubArrayRecord extends DbRecord {
   private av?: ArrayValue;
   private lastNord = 0;
 
+  /** The array storage (MALM elements of FTVL), (re)made when they differ. */
   private array(): ArrayValue {
-    const ftvl = this.num('FTVL');
-    const malm = Math.max(1, this.num('MALM'));
-    if (!this.av || this.av.ftvl !== ftvl || this.av.nelm !== malm) this.av = new ArrayValue(ftvl, malm);
-    return this.av;
+    return (this.av = ensureArrayValue(this.av, this.num('FTVL'), Math.max(1, this.num('MALM'))));
   }
 
   override arrayField(name: string): ArrayField | undefined {
-    if (name !== 'VAL') return undefined;
-    const av = this.array();
-    return {
-      nativeType: av.nativeType,
-      nelm: av.nelm,
-      get: () => av.get(),
-      put: (value: NativeArray, t: number) => {
-        av.put(value, t);
-        this.set('NORD', av.nord);
-      },
-    };
+    return name === 'VAL' ? arrayValField(this, this.array()) : undefined;
   }
 
   override isFloatArray(): boolean {
-    const f = this.num('FTVL');
-    return f === 9 || f === 10;
+    return isFloatFtvl(this.num('FTVL'));
   }
 
   override special(fd: FieldDef): void {

@@ -4,7 +4,7 @@ import type { NativeArray } from '../../protocol/values.js';
 import { SIM_IN, SIM_OUT } from '../fields.js';
 import { DbRecord, type ArrayField, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { ArrayValue, sameArray } from './array-value.js';
+import { arrayValField, ensureArrayValue, isFloatFtvl, sameArray, type ArrayValue } from './array-value.js';
 
 const COMMON = `VAL NOACCESS pp; PREC SHORT prop; EGU STRING size=16 prop; HOPR DOUBLE prop; LOPR DOUBLE prop;
 NELM ULONG ro init=1; FTVL MENU ro menu=menuFtype; NORD ULONG ro; BPTR NOACCESS ro; MPST MENU menu=postAlwaysFirst;
@@ -20,40 +20,42 @@ export abstract class ArrayRecord extends DbRecord {
 
   /** The array storage, (re)made when FTVL/NELM differ. */
   protected array(): ArrayValue {
-    const ftvl = this.num('FTVL');
-    const nelm = Math.max(1, this.num('NELM'));
-    if (!this.av || this.av.ftvl !== ftvl || this.av.nelm !== nelm) this.av = new ArrayValue(ftvl, nelm);
-    return this.av;
+    return (this.av = ensureArrayValue(this.av, this.num('FTVL'), Math.max(1, this.num('NELM'))));
   }
 
   override arrayField(name: string): ArrayField | undefined {
-    if (name !== 'VAL') return undefined;
-    const av = this.array();
-    return {
-      nativeType: av.nativeType,
-      nelm: av.nelm,
-      get: () => av.get(),
-      put: (value: NativeArray, dbrType: number) => {
-        av.put(value, dbrType);
-        this.set('NORD', av.nord);
-      },
-    };
+    return name === 'VAL' ? arrayValField(this, this.array()) : undefined;
   }
 
   override isFloatArray(): boolean {
-    const f = this.num('FTVL');
-    return f === 9 || f === 10;
+    return isFloatFtvl(this.num('FTVL'));
   }
 
   /** Load a constant JSON array link into VAL at init. */
   protected loadConst(linkName: string): void {
-    const c = this.link(linkName).constArray();
-    if (c && c.length) {
-      const av = this.array();
-      av.nord = av.copyIn(c.map(String), 0, c.length);
-      this.set('NORD', av.nord);
-      this.set('UDF', 0);
+    const lnk = this.link(linkName);
+    const c = lnk.constArray();
+    if (!c || !c.length) return;
+    const av = this.array();
+    const ftvl = this.num('FTVL');
+    const first = c[0];
+    if (!lnk.constIsArray() && typeof first === 'string' && (ftvl === 1 || ftvl === 2)) {
+      // As base's lnkConst: a string constant loads a CHAR/UCHAR array as the string's bytes.
+      const bytes = new TextEncoder().encode(first);
+      const n = Math.min(bytes.length, av.nelm - 1);
+      const chars = new Array<string>(n + 1).fill('0');
+      for (let i = 0; i < n; i++) chars[i] = String(ftvl === 1 ? (bytes[i]! << 24) >> 24 : bytes[i]!);
+      av.nord = av.copyIn(chars, 0, chars.length);
+    } else {
+      try {
+        av.nord = av.copyIn(c.map(String), 0, c.length);
+      } catch {
+        // Base's dbConvertJSON rejects the constant (e.g. a string where numbers are expected).
+        return;
+      }
     }
+    this.set('NORD', av.nord);
+    this.set('UDF', 0);
   }
 
   /** Read an input link into VAL (NORD = elements read). */
