@@ -14,10 +14,11 @@ import {
   readerOption,
   requirePvNames,
   timeTypeOf,
+  exceptionBlock,
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import { StampTracker, dbrBlock, dbrTextToType, formatFixed, plainLine, wideLine } from './format.js';
+import { StampTracker, dbrBlock, dbrTextToType, dbrTypeToText, formatFixed, plainLine, wideLine } from './format.js';
 import { getopt, scanInt } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all' | 'specifiedDbr';
@@ -92,8 +93,9 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
   let count = 0;
   let type = -1;
   const setFormat = (f: OutputT): void => {
+    // complainIfNotPlainAndSet: complain, then the later option wins
     if (format !== 'plain') io.stderr("Options t,d,a are mutually exclusive. ('caget -h' for help.)\n");
-    else format = f;
+    format = f;
   };
   const { options, operands } = getopt(args, ':taicnhsSVe:f:g:l:#:d:0:w:p:F:', { permute: true });
   for (const o of options) {
@@ -137,7 +139,7 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
   try {
     const chans = await connectPvs(backend, operands, st, io);
     if (!chans) return 1;
-    return await caget(chans, format, callback, type, count < 0 ? 0 : count, st, io);
+    return await caget(chans, format, callback, type, count, st, io);
   } finally {
     await backend.close();
   }
@@ -173,8 +175,9 @@ async function caget(
     return {
       ch,
       dbrType,
-      nElems: callback ? 0 : reqElems && reqElems < nElems ? reqElems : nElems,
-      reqElems: callback ? (reqElems > nElems ? nElems : reqElems) : 0,
+      // a negative -# still selects the array format (as C caget), but reads all elements
+      nElems: callback ? 0 : reqElems > 0 && reqElems < nElems ? reqElems : nElems,
+      reqElems: callback ? (reqElems > nElems ? nElems : Math.max(0, reqElems)) : 0,
     };
   });
   // issue every read, then wait for all (ca_pend_io)
@@ -193,6 +196,23 @@ async function caget(
       p.res = callback
         ? { status: ECA.NORMAL }
         : { status: ECA.NORMAL, reply: zeroReply(p.dbrType, p.nElems) };
+    } else if (callback && r.status !== ECA.NORMAL && r.status !== ECA.DISCONN) {
+      // the callback reports the error, but the read never counts as done
+      timedOut = true;
+      p.res = r;
+    } else if (!callback && r.status !== ECA.NORMAL && r.status !== ECA.DISCONN) {
+      // libca: a failed plain ca_array_get goes to the exception handler and never completes,
+      // so ca_pend_io times out and caget prints the zero-filled buffer
+      timedOut = true;
+      io.stderr(
+        exceptionBlock({
+          eca: r.status,
+          context: `op=0, channel=${p.ch.name}, type=${dbrTypeToText(p.dbrType)}, count=${p.nElems}, ctx="read failed"`,
+          source: '../getCopy.cpp line 91',
+          time: backend.now(),
+        }),
+      );
+      p.res = { status: ECA.NORMAL, reply: zeroReply(p.dbrType, p.nElems) };
     } else {
       p.res = r;
       if (callback && r.reply) p.nElems = r.reply.count;

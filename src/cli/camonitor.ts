@@ -30,7 +30,7 @@ export function camonitorUsage(): string {
     '  -m <msk>: Specify CA event mask to use.  <msk> is any combination of\n' +
     "            'v' (value), 'a' (alarm), 'l' (log/archive), 'p' (property).\n" +
     "            Default event mask is 'va'\n" +
-    `  -p <prio>: CA priority (0-${CA_PRIORITY_MAX}, default 0=lowest)\n` +
+    `  -p <pri>: CA priority (0-${CA_PRIORITY_MAX}, default 0=lowest)\n` +
     'Timestamps:\n' +
     '  Default:  Print absolute timestamps (as reported by CA server)\n' +
     '  -t <key>: Specify timestamp source(s) and type, with <key> containing\n' +
@@ -42,8 +42,8 @@ export function camonitorUsage(): string {
     "            'I' = incremental timestamps (time since last update, by channel)\n" +
     "            'r', 'i' or 'I' require 's' or 'c' to select the time source\n" +
     'Enum format:\n' +
-    '  -n:       Print DBF_ENUM values as number (default are enum string values)\n' +
-    'Arrays: Value format: print number of elements, then list of values\n' +
+    '  -n:       Print DBF_ENUM values as number (default is enum string)\n' +
+    'Array values: Print number of elements, then list of values\n' +
     '  Default:  Request and print all elements (dynamic arrays supported)\n' +
     '  -# <num>: Request and print up to <num> elements\n' +
     '  -S:       Print arrays of char as a string (long string)\n' +

@@ -17,7 +17,7 @@ import {
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import { ERROR_WORD, StampTracker, formatFixed, plainLine, unescapeToBytes, wideLine } from './format.js';
+import { ERROR_WORD, StampTracker, dbrTypeToText, formatFixed, plainLine, unescapeToBytes, wideLine } from './format.js';
 import { getopt, strtod } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all';
@@ -245,7 +245,17 @@ async function readAndPrint(
   let reply;
   if (ch.state === 'connected') {
     const r = await backend.get(ch, dbrType, reqElems, st.timeout);
-    if (r.status === ECA.TIMEOUT) {
+    if (r.status !== ECA.NORMAL && r.status !== ECA.DISCONN) {
+      // libca: a failed plain ca_array_get goes to the exception handler and never completes
+      if (r.status !== ECA.TIMEOUT)
+        io.stderr(
+          exceptionBlock({
+            eca: r.status,
+            context: `op=0, channel=${ch.name}, type=${dbrTypeToText(dbrType)}, count=${reqElems}, ctx="read failed"`,
+            source: '../getCopy.cpp line 91',
+            time: backend.now(),
+          }),
+        );
       io.stderr('Read operation timed out: PV data was not read.\n');
       status = ECA.NORMAL;
       reply = zeroReply(dbrType, reqElems);

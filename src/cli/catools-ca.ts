@@ -113,7 +113,9 @@ export class CaToolBackend implements ToolBackend {
     try {
       return new CaToolChannel(this.ctx.channel(name, { priority }), name);
     } catch (err) {
-      return new CaToolChannel(undefined, name, ecaOf(err, ECA.BADCHID));
+      // libca's ca_create_channel answers an empty name with ECA_BADSTR ("Invalid string")
+      const eca = ecaOf(err, ECA.BADCHID);
+      return new CaToolChannel(undefined, name, eca === ECA.EMPTYSTR ? ECA.BADSTR : eca);
     }
   }
 

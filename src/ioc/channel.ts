@@ -97,9 +97,16 @@ export class FieldChannel implements ServedChannel {
     const m = rec.meta(this.fd);
     if (m.units !== undefined) snap.units = m.units;
     if (m.precision !== undefined) snap.precision = m.precision;
-    if (m.enumStrs)
-      snap.enumStrs = m.enumStrs.length > MAX_ENUM_STATES ? m.enumStrs.slice(0, MAX_ENUM_STATES) : m.enumStrs;
     if (m.enumUndefined !== undefined) snap.enumUndefinedString = m.enumUndefined;
+    if (m.enumStrs) {
+      if (m.enumStrs.length > MAX_ENUM_STATES) {
+        snap.enumStrs = m.enumStrs.slice(0, MAX_ENUM_STATES);
+        // CA carries 16 states, but a DBR_STRING read of a menu index past them (STAT UDF = 17,
+        // DISABLE ...) still gives its text, as base's dbGet does
+        const i = Number(value[0]);
+        if (count === 1 && i >= MAX_ENUM_STATES && i < m.enumStrs.length) snap.enumUndefinedString = m.enumStrs[i];
+      } else snap.enumStrs = m.enumStrs;
+    }
     const l = m.limits;
     if (l) {
       snap.upperDispLimit = l.upperDispLimit;

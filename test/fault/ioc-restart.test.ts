@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Context } from '../../src/client/context.js';
 import type { CaException } from '../../src/client/context.js';
-import { CaRepeater } from '../../src/client/repeater.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { PV } from '../../src/client/pv.js';
 import { DisconnectedError } from '../../src/client/errors.js';
 import { ECA } from '../../src/protocol/constants.js';
 import type { PVCallbackArgs } from '../../src/client/pv.js';
-import { startIoc, type IocProcess } from '../helpers/ioc-process.js';
-import { caClientEnv, freePort } from '../helpers/ports.js';
+import { TSEPICS_MAIN, startIoc, type IocProcess } from '../helpers/ioc-process.js';
+import { caClientEnv, childEnv, freePort } from '../helpers/ports.js';
 import {
   BeaconProbe,
   CrashGuard,
@@ -43,18 +43,24 @@ describe('IOC killed and restarted (tsepics ioc child process)', () => {
   const db = writeAoDb(path.join(tmp.dir, 'restart.db'), 'FR:ao', N_AO, 1, COUNTER_DB);
   const guard = new CrashGuard().install();
   let port = 0;
-  let repeater: CaRepeater | undefined;
+  let repeater: ChildProcess | undefined;
+  let repeaterExit: Promise<unknown> | undefined;
   const probe = new BeaconProbe();
 
   before(async () => {
     port = await freePort();
-    repeater = new CaRepeater({ port: port + 1, address: '127.0.0.1' });
-    assert.ok(await repeater.start(), 'the test repeater binds its port');
-    await probe.start(port + 1);
+    // The test's own repeater (`tsepics repeater`) on the test's repeater port, port + 1.
+    repeater = spawn(process.execPath, [TSEPICS_MAIN, 'repeater', '-p', String(port + 1)], {
+      env: childEnv(caClientEnv(port)),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    repeaterExit = new Promise((r) => repeater!.once('exit', r));
+    await probe.start(port + 1); // retries until the repeater confirms
   });
   after(async () => {
     await probe.close();
-    await repeater?.close();
+    if (repeater && repeater.exitCode === null && repeater.signalCode === null) repeater.kill('SIGTERM');
+    await repeaterExit;
     guard.uninstall();
     tmp.remove();
     assert.deepEqual(guard.errors, [], 'no uncaught exception or unhandled rejection');
@@ -95,7 +101,7 @@ describe('IOC killed and restarted (tsepics ioc child process)', () => {
       // Cycle 1 waits long enough for the search to back off (reconnection must come from the
       // beacon); cycle 2 restarts quickly.
       for (const [cycle, downMs] of [
-        [1, 4000],
+        [1, 8000],
         [2, 500],
       ] as const) {
         // Cycle 2: requests in flight when the IOC dies (it is frozen first so that none is answered).

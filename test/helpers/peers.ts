@@ -54,46 +54,62 @@ function findLibca(): string | undefined {
   return undefined;
 }
 
-let cached: { peers?: Peers; reason?: string } | undefined;
+/** The result of locatePeers(): the peers, or the reason they cannot be used. */
+export interface PeersLookup {
+  peers?: Peers;
+  reason?: string;
+}
+
+/** Where to look (tests of this module point these at places that do not exist). */
+export interface PeersPlaces {
+  python?: string;
+  pyepicsPath?: string;
+  libca?: string;
+}
+
+let cached: PeersLookup | undefined;
 
 /** Locates the peers; `reason` says what is missing. Never throws. */
-export function locatePeers(): { peers?: Peers; reason?: string } {
-  if (cached) return cached;
+export function locatePeers(places?: PeersPlaces): PeersLookup {
+  if (cached && !places) return cached;
+  const python = places?.python ?? PEERS_PYTHON;
+  const pyepicsPath = places?.pyepicsPath ?? PYEPICS_PATH;
   const missing: string[] = [];
-  const libca = findLibca();
-  if (!libca) missing.push("Debian's libca (package libca4.13.5)");
-  if (!existsSync(PEERS_PYTHON)) missing.push(PEERS_PYTHON);
-  if (!existsSync(path.join(PYEPICS_PATH, 'epics', '__init__.py')))
-    missing.push(`pyepics in ${PYEPICS_PATH}`);
-  cached =
+  const libca = places?.libca ?? findLibca();
+  if (!libca || !existsSync(libca)) missing.push("Debian's libca (package libca4.13.5)");
+  if (!existsSync(python)) missing.push(python);
+  if (!existsSync(path.join(pyepicsPath, 'epics', '__init__.py'))) missing.push(`pyepics in ${pyepicsPath}`);
+  const result: PeersLookup =
     missing.length || !libca
       ? {
           reason: `interop peers missing: ${missing.join(', ')} (run: bash scripts/install-peers.sh as root)`,
         }
-      : { peers: { python: PEERS_PYTHON, libca, pyepicsPath: PYEPICS_PATH } };
-  return cached;
+      : { peers: { python, libca, pyepicsPath } };
+  if (!places) cached = result;
+  return result;
 }
 
 /**
  * For `describe(name, { skip: peersSkipReason() }, ...)`: undefined when the peers are there, the
  * reason to skip when not. Throws PeersMissingError when CI=true (CI must not skip interop).
  */
-export function peersSkipReason(): string | undefined {
-  const { peers, reason } = locatePeers();
-  if (peers) return undefined;
-  if (process.env.CI === 'true') throw new PeersMissingError(reason);
-  return reason;
+export function peersSkipReason(lookup: PeersLookup = locatePeers()): string | undefined {
+  if (lookup.peers) return undefined;
+  if (process.env.CI === 'true') throw new PeersMissingError(lookup.reason);
+  return lookup.reason;
 }
 
 /**
  * The peers, or: throws PeersMissingError when CI=true; otherwise marks `t` skipped with the
  * reason (when given) and returns undefined.
  */
-export function requirePeers(t?: { skip(message?: string): void }): Peers | undefined {
-  const { peers, reason } = locatePeers();
-  if (peers) return peers;
-  if (process.env.CI === 'true') throw new PeersMissingError(reason);
-  t?.skip(reason);
+export function requirePeers(
+  t?: { skip(message?: string): void },
+  lookup: PeersLookup = locatePeers(),
+): Peers | undefined {
+  if (lookup.peers) return lookup.peers;
+  if (process.env.CI === 'true') throw new PeersMissingError(lookup.reason);
+  t?.skip(lookup.reason);
   return undefined;
 }
 

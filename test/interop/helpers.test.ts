@@ -5,7 +5,15 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { IocStartError, iocArgs, startIoc } from '../helpers/ioc-process.js';
-import { killAllPython, locatePeers, peersSkipReason, runPyepics, runPyepicsJson } from '../helpers/peers.js';
+import {
+  PeersMissingError,
+  killAllPython,
+  locatePeers,
+  peersSkipReason,
+  requirePeers,
+  runPyepics,
+  runPyepicsJson,
+} from '../helpers/peers.js';
 import { caClientEnv, caEnv, childEnv, freePort, portFree } from '../helpers/ports.js';
 
 describe('ports', () => {
@@ -152,6 +160,30 @@ describe('peers', () => {
       assert.equal(peers.python, '/usr/bin/python3');
     } else {
       assert.match(reason ?? '', /install-peers\.sh/);
+    }
+  });
+
+  test('missing peers: skip with the reason, but throw when CI=true (CI must not skip interop)', () => {
+    const missing = locatePeers({
+      python: '/nonexistent/python3',
+      pyepicsPath: '/nonexistent',
+      libca: '/nonexistent.so',
+    });
+    assert.equal(missing.peers, undefined);
+    assert.match(missing.reason ?? '', /libca4\.13\.5.*\/nonexistent\/python3.*pyepics in \/nonexistent/);
+    const saved = process.env.CI;
+    try {
+      delete process.env.CI;
+      assert.equal(peersSkipReason(missing), missing.reason);
+      const skipped: string[] = [];
+      assert.equal(requirePeers({ skip: (m) => skipped.push(m ?? '') }, missing), undefined);
+      assert.deepEqual(skipped, [missing.reason]);
+      process.env.CI = 'true';
+      assert.throws(() => peersSkipReason(missing), PeersMissingError);
+      assert.throws(() => requirePeers(undefined, missing), PeersMissingError);
+    } finally {
+      if (saved === undefined) delete process.env.CI;
+      else process.env.CI = saved;
     }
   });
 

@@ -57,6 +57,8 @@ export class AoRecord extends DbRecord {
     initFromConstant(this, 'DOL', (c) => c);
     this.set('PVAL', this.num('VAL'));
     this.set('OVAL', this.num('VAL'));
+    // init_record: the monitor/alarm deadband references start at VAL (a VAL from the .db)
+    for (const f of ['MLST', 'ALST', 'LALM']) this.set(f, this.num('VAL'));
   }
 }
 

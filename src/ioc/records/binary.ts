@@ -60,6 +60,9 @@ export class BiRecord extends BinaryRecord {
 
   override initRecord(): void {
     initFromConstant(this, 'INP', (c) => Math.trunc(c) & 0xffff);
+    // init_record: change detection starts from VAL (a VAL from the .db)
+    this.set('MLST', this.num('VAL'));
+    this.set('LALM', this.num('VAL'));
   }
 }
 
@@ -97,6 +100,12 @@ export class BoRecord extends BinaryRecord {
 
   override initRecord(): void {
     initFromConstant(this, 'DOL', (c) => (c !== 0 ? 1 : 0));
+    // init_record: RVAL from VAL (MASK 0: 0/1), ORAW, and change detection starting from VAL
+    const mask = this.num('MASK');
+    this.set('RVAL', this.num('VAL') === 0 ? 0 : mask !== 0 ? mask : 1);
+    this.set('ORAW', this.num('RVAL'));
+    this.set('MLST', this.num('VAL'));
+    this.set('LALM', this.num('VAL'));
   }
 }
 

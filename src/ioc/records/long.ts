@@ -57,6 +57,8 @@ function makeIn(t: Dbf) {
     }
     override initRecord(): void {
       initFromConstant(this, 'INP', (c) => coerceToDbf(t, c));
+      // init_record: the monitor/alarm deadband references start at VAL (a VAL from the .db)
+      for (const f of ['MLST', 'ALST', 'LALM']) this.set(f, this.num('VAL'));
     }
   };
 }
@@ -93,6 +95,8 @@ function makeOut(t: Dbf) {
     }
     override initRecord(): void {
       initFromConstant(this, 'DOL', (c) => coerceToDbf(t, c));
+      // init_record: the monitor/alarm deadband references start at VAL (a VAL from the .db)
+      for (const f of ['MLST', 'ALST', 'LALM']) this.set(f, this.num('VAL'));
     }
   };
 }

@@ -40,6 +40,7 @@ export class StringinRecord extends DbRecord {
       this.set('VAL', fitString(c, 40));
       this.set('UDF', 0);
     }
+    this.set('OVAL', this.str('VAL')); // init_record: strcpy(oval, val)
   }
 }
 
@@ -74,6 +75,7 @@ export class StringoutRecord extends DbRecord {
       this.set('VAL', fitString(c, 40));
       this.set('UDF', 0);
     }
+    this.set('OVAL', this.str('VAL')); // init_record: strcpy(oval, val)
   }
 }
 
