@@ -27,6 +27,10 @@ export interface ChannelHost {
 /** Snapshot with the extra text RSRV shows for an enum value without a state string. */
 export interface IocSnapshot extends ChannelSnapshot {
   enumUndefinedString?: string;
+  /** A link field (dbGet of a link: DBR_STRING, or DBR_CHAR as count-1 characters + NUL). */
+  linkText?: boolean;
+  /** A long-string (`.FIELD$`) read: a read of fewer elements still ends with a NUL. */
+  nulTerminated?: boolean;
 }
 
 const ASL0 = new Set(['VAL', 'ODLY', 'DLYA', 'OEVT', 'OVAL', 'POVL']);
@@ -93,7 +97,11 @@ export class FieldChannel implements ServedChannel {
       ackt: v.ACKT as number,
       acks: v.ACKS as number,
     };
-    if (this.longString) return snap;
+    if (this.longString) {
+      snap.nulTerminated = true;
+      return snap;
+    }
+    if (isLink(this.fd.dbf)) snap.linkText = true;
     const m = rec.meta(this.fd);
     if (m.units !== undefined) snap.units = m.units;
     if (m.precision !== undefined) snap.precision = m.precision;
@@ -104,7 +112,8 @@ export class FieldChannel implements ServedChannel {
         // CA carries 16 states, but a DBR_STRING read of a menu index past them (STAT UDF = 17,
         // DISABLE ...) still gives its text, as base's dbGet does
         const i = Number(value[0]);
-        if (count === 1 && i >= MAX_ENUM_STATES && i < m.enumStrs.length) snap.enumUndefinedString = m.enumStrs[i];
+        if (count === 1 && i >= MAX_ENUM_STATES && i < m.enumStrs.length)
+          snap.enumUndefinedString = m.enumStrs[i];
       } else snap.enumStrs = m.enumStrs;
     }
     const l = m.limits;

@@ -155,6 +155,7 @@ function recordName(name: string): string {
 
 /** Replies up to this size are joined into one write buffer per tick. */
 const JOIN_LIMIT = 64 * 1024;
+const EMPTY_WRITE = Buffer.alloc(0);
 
 export class Circuit {
   readonly identity: ClientIdentity;
@@ -251,11 +252,11 @@ export class Circuit {
     this.outBufs = [];
     this.outBytes = 0;
     if (bufs.length === 1) {
-      this.socket.write(bufs[0]!);
+      this.socket.write(bufs[0]!, this.afterWrite);
       return;
     }
     if (total <= JOIN_LIMIT) {
-      this.socket.write(Buffer.concat(bufs, total));
+      this.socket.write(Buffer.concat(bufs, total), this.afterWrite);
       return;
     }
     this.socket.cork();
@@ -274,8 +275,20 @@ export class Circuit {
       }
     }
     if (run.length) this.socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+    this.socket.write(EMPTY_WRITE, this.afterWrite);
     this.socket.uncork();
   }
+
+  /**
+   * After a write completed: resume input paused for congestion and flush coalesced updates. 'drain'
+   * alone is not enough: a large write that the kernel takes at once (a fast reader on loopback)
+   * completes synchronously, write() returns true and no 'drain' ever comes.
+   */
+  private readonly afterWrite = (): void => {
+    if (this.closed) return;
+    if (this.pendingSubs.size) this.flushPending();
+    if (this.inputPaused) this.process();
+  };
 
   private send(buf: Buffer): void {
     if (this.closed) return;

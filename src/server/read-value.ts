@@ -39,6 +39,21 @@ export function readData(
   const vt = dbrValueType(dbrType);
   const valid = Math.min(count, snap.count, snap.value.length);
   let value = head(snap.value, valid);
+  if ((snap as { nulTerminated?: boolean }).nulTerminated && valid > 0 && valid === count && value[valid - 1]) {
+    // dbGet of a long string into fewer elements than it has: the last one is the NUL
+    const copy = (value as Uint8Array).slice();
+    copy[valid - 1] = 0;
+    value = copy;
+  }
+  if ((snap as { linkText?: boolean }).linkText && native === DbrNative.STRING && vt !== native) {
+    // base's dbGet of a link field: only DBR_STRING and DBR_CHAR (the text, at most count-1 chars)
+    if (vt === DbrNative.DOUBLE) return { ...snap, value: new Float64Array(Math.max(count, 1)).fill(NaN) };
+    if (vt !== DbrNative.CHAR) throw new CaStatusError(ECA.GETFAIL, 'a link field reads only as a string');
+    const text = Buffer.from(String(snap.value[0] ?? ''), 'latin1');
+    const chars = new Uint8Array(Math.max(count, 1));
+    chars.set(text.subarray(0, Math.max(count - 1, 0)));
+    return { ...snap, value: chars };
+  }
   if (vt !== native) {
     if (native === DbrNative.ENUM && vt === DbrNative.STRING && snap.enumStrs === undefined && valid > 0) {
       // base's dbGet: an ENUM field of a record without get_enum_str (waveform FTVL=ENUM) has no text

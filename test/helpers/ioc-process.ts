@@ -74,19 +74,39 @@ export interface IocProcess {
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+/** Kills every IOC child still running (synchronous: used from exit and signal handlers). */
+function killAllIocs(): void {
+  for (const c of running) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when a test process ends without running its cleanups.
-  process.on('exit', () => {
-    for (const c of running) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  // Last resort when a test process ends without running its cleanups: on exit, and when it is
+  // killed by a signal (e.g. the test runner interrupted), the IOCs it started must not outlive it.
+  process.on('exit', killAllIocs);
+  onTerminatingSignal(killAllIocs);
+}
+
+/**
+ * Runs `fn` when this process gets SIGTERM/SIGINT/SIGHUP, then lets the signal take its default
+ * effect (the handler removes itself and re-raises the signal).
+ */
+export function onTerminatingSignal(fn: () => void): void {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      fn();
+      process.removeListener(sig, handler);
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
 }
 
 /** The argument list for `tsepics ioc` from the options. */

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { childEnv } from './ports.js';
-import { REPO_ROOT } from './ioc-process.js';
+import { REPO_ROOT, onTerminatingSignal } from './ioc-process.js';
 
 export const PEERS_PYTHON = '/usr/bin/python3';
 export const PYEPICS_PATH = path.join(
@@ -161,6 +161,7 @@ export function runPyepics(
   if (!hook) {
     hook = true;
     process.on('exit', killAllPython);
+    onTerminatingSignal(killAllPython);
   }
   const started = process.hrtime.bigint();
   const child = spawn(peers.python, ['-c', script, ...(opts.args ?? [])], {

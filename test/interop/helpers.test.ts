@@ -1,7 +1,9 @@
 // Tests of the test infrastructure itself: free ports, the CA env block, the IOC child-process
 // wrapper (with stand-in processes) and the pyepics runner.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { IocStartError, iocArgs, startIoc } from '../helpers/ioc-process.js';
@@ -15,6 +17,21 @@ import {
   runPyepicsJson,
 } from '../helpers/peers.js';
 import { caClientEnv, caEnv, childEnv, freePort, portFree } from '../helpers/ports.js';
+
+/** Whether `pid` is a live process (a zombie waiting for its reaper counts as gone). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
 
 describe('ports', () => {
   test('freePort returns distinct ports whose pair (P, P+1) is free for TCP and UDP', async () => {
@@ -132,6 +149,41 @@ describe('ioc-process', () => {
     const info = await ioc.stop(0.3);
     assert.equal(info.signal, 'SIGKILL');
     assert.ok(Date.now() - t0 < 5000);
+  });
+
+  test('IOCs die with the test process when it is killed by SIGTERM', async () => {
+    const helper = new URL('../helpers/ioc-process.js', import.meta.url).href;
+    const standIn = `console.log('iocRun: All initialization complete'); setInterval(() => {}, 1000);`;
+    const script = `
+      import { startIoc } from ${JSON.stringify(helper)};
+      const ioc = await startIoc({ command: [process.execPath, '-e', ${JSON.stringify(standIn)}], timeout: 10 });
+      console.log('pid=' + ioc.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    parent.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((r) => parent.once('exit', (_c, sig) => r(sig)));
+    try {
+      const deadline = Date.now() + 10000;
+      while (!/pid=\d+/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
+      assert.ok(pid > 0, `no pid printed: ${out}`);
+      assert.ok(running(pid), 'stand-in IOC running');
+      parent.kill('SIGTERM');
+      assert.equal(await exited, 'SIGTERM', 'the process still ends by the signal');
+      const gone = Date.now() + 5000;
+      let alive = true;
+      while (alive && Date.now() < gone) {
+        alive = running(pid);
+        if (alive) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(alive, false, 'the IOC child was killed with its parent');
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   test('startIoc rejects with IocStartError (with the output) when the IOC exits early', async () => {

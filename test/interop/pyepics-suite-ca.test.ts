@@ -70,6 +70,48 @@ describe("pyepics' ca unit tests against tsepics ioc (pyepics-db + simulator)", 
     assert.equal(r.missing_connected, false);
   });
 
+  test('records never processed: VAL from the .db clears UDF (NO_ALARM), menu texts past 16 states', async () => {
+    const r = await ioc.py(`
+      out = {}
+      def one(name, **kw):
+          c = ca.create_channel(name, connect=True)
+          return ca.get(c, **kw)
+      for rec in ('PyTest:xbi', 'PyTest:string2k', 'PyTestClearCache:3'):
+          c = ca.create_channel(rec, connect=True)
+          tv = ca.get_timevars(c)
+          out[rec] = dict(sevr=tv['severity'], stat=tv['status'], udf=one(rec + '.UDF'),
+                          stat_s=one(rec + '.STAT', ftype=ca.dbr.STRING),
+                          sevr_s=one(rec + '.SEVR', ftype=ca.dbr.STRING),
+                          stat_n=len(ca.get_enum_strings(ca.create_channel(rec + '.STAT', connect=True))))
+      out['xbi_mlst'] = one('PyTest:xbi.MLST')
+      emit(out)
+    `);
+    // bi with VAL 1 in the .db: UDF cleared at load, so iocInit leaves SEVR at NO_ALARM (STAT UDF)
+    assert.deepEqual(r['PyTest:xbi'], {
+      sevr: 0,
+      stat: 17,
+      udf: 0,
+      stat_s: 'UDF',
+      sevr_s: 'NO_ALARM',
+      stat_n: 16,
+    });
+    assert.equal(r.xbi_mlst, 1, 'init_record starts MLST at VAL');
+    // a waveform nobody wrote: UDF INVALID
+    assert.deepEqual(r['PyTest:string2k'], {
+      sevr: 3,
+      stat: 17,
+      udf: 1,
+      stat_s: 'UDF',
+      sevr_s: 'INVALID',
+      stat_n: 16,
+    });
+    // the scanned calc disabled by SDIS (PyTestClearCache:enabled = 0): DISABLE (menu index 18)
+    const c3 = r['PyTestClearCache:3'] as Record<string, unknown>;
+    assert.equal(c3.stat, 18);
+    assert.equal(c3.stat_s, 'DISABLE');
+    assert.equal(c3.sevr, 0);
+  });
+
   test('ctrl vars of a double: units, precision, severity; promote_type', async () => {
     const r = await ioc.py(`
       chid = ca.create_channel(P + 'ao1', connect=True)
