@@ -581,7 +581,7 @@ async function serversSection(o: Options, ours: Server, theirs: Server, epicsBas
         ['tsepics ioc', 'softIoc'],
         () => fn(ours, w.args),
         () => fn(theirs, w.args),
-        o.rounds,
+        Math.min(o.rounds, 2),
         w.figures.map((f) => ({ ...f, label: `${client} client: ${f.label}` })),
       );
     }

@@ -18,7 +18,15 @@ import {
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import { StampTracker, dbrBlock, dbrTextToType, dbrTypeToText, formatFixed, plainLine, wideLine } from './format.js';
+import {
+  StampTracker,
+  dbrBlock,
+  dbrTextToType,
+  dbrTypeToText,
+  formatFixed,
+  plainLine,
+  wideLine,
+} from './format.js';
 import { getopt, scanInt } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all' | 'specifiedDbr';

@@ -17,7 +17,15 @@ import {
   zeroReply,
 } from './catools-common.js';
 import type { CommonSettings } from './catools-common.js';
-import { ERROR_WORD, StampTracker, dbrTypeToText, formatFixed, plainLine, unescapeToBytes, wideLine } from './format.js';
+import {
+  ERROR_WORD,
+  StampTracker,
+  dbrTypeToText,
+  formatFixed,
+  plainLine,
+  unescapeToBytes,
+  wideLine,
+} from './format.js';
 import { getopt, strtod } from './getopt.js';
 
 type OutputT = 'plain' | 'terse' | 'all';

@@ -29,7 +29,10 @@ export interface IocSnapshot extends ChannelSnapshot {
   enumUndefinedString?: string;
   /** A link field (dbGet of a link: DBR_STRING, or DBR_CHAR as count-1 characters + NUL). */
   linkText?: boolean;
-  /** A long-string (`.FIELD$`) read: a read of fewer elements still ends with a NUL. */
+  /**
+   * A long-string (`.FIELD$`) channel: `count` is strlen + 1 (what a count-0 read answers) but an
+   * explicit count reads the whole NUL-padded buffer, and a shorter read still ends with a NUL.
+   */
   nulTerminated?: boolean;
 }
 
@@ -188,7 +191,10 @@ export function putField(
   if (dbrType < 0 || dbrType > DbrNative.DOUBLE)
     throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
   if (fd.nomod)
-    throw new CaStatusError(fd.name === 'RTYP' ? ECA.PUTFAIL : ECA.NOWTACCESS, `${rec.name}.${fd.name} is read only`);
+    throw new CaStatusError(
+      fd.name === 'RTYP' ? ECA.PUTFAIL : ECA.NOWTACCESS,
+      `${rec.name}.${fd.name} is read only`,
+    );
   if (rec.v.DISP && fd.name !== 'DISP')
     throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
   if (longString && !rec.arrayField(fd.name)) {

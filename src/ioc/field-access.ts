@@ -176,7 +176,8 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   // base's getMenuString: an out-of-range menu index reads back as its number
   if (dbf === 'MENU') return { enumStrs: [...fd.menu!], enumUndefined: String(rec.v[fd.name]) };
   if (dbf === 'DEVICE') return { enumStrs: [...rec.def.deviceTypes] };
-  if (dbf === 'ENUM') return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined(rec.v[fd.name] as number) };
+  if (dbf === 'ENUM')
+    return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined(rec.v[fd.name] as number) };
   if (dbf === 'STRING' || isLink(dbf)) return {};
   const fm = rec.def.fieldMap;
   const isArrayVal = !!rec.arrayField(fd.name);

@@ -37,17 +37,29 @@ export function readData(
   if (dbrType === DBR.CLASS_NAME) return { value: [channel.className] };
   const native = channel.nativeType;
   const vt = dbrValueType(dbrType);
-  const valid = Math.min(count, snap.count, snap.value.length);
+  let valid = Math.min(count, snap.count, snap.value.length);
   let value = head(snap.value, valid);
-  if ((snap as { nulTerminated?: boolean }).nulTerminated && valid > 0 && valid === count && value[valid - 1]) {
-    // dbGet of a long string into fewer elements than it has: the last one is the NUL
-    const copy = (value as Uint8Array).slice();
-    copy[valid - 1] = 0;
-    value = copy;
+  if ((snap as { nulTerminated?: boolean }).nulTerminated && native === DbrNative.CHAR) {
+    // dbGet of a long string: the NUL-padded buffer, and a short read still ends with the NUL
+    valid = Math.min(count, channel.elementCount);
+    const chars = new Uint8Array(valid);
+    chars.set((snap.value as Uint8Array).subarray(0, valid));
+    if (valid > 0) chars[valid - 1] = 0;
+    value = chars;
   }
   if ((snap as { linkText?: boolean }).linkText && native === DbrNative.STRING && vt !== native) {
     // base's dbGet of a link field: only DBR_STRING and DBR_CHAR (the text, at most count-1 chars)
-    if (vt === DbrNative.DOUBLE) return { ...snap, value: new Float64Array(Math.max(count, 1)).fill(NaN) };
+    if (vt === DbrNative.DOUBLE) {
+      // ... except that DBR_DOUBLE reads succeed as NaN (no alarm limits either)
+      const value = new Float64Array(Math.max(count, 1)).fill(NaN);
+      const limits = {
+        upperAlarmLimit: NaN,
+        upperWarningLimit: NaN,
+        lowerWarningLimit: NaN,
+        lowerAlarmLimit: NaN,
+      };
+      return { ...snap, ...limits, value };
+    }
     if (vt !== DbrNative.CHAR) throw new CaStatusError(ECA.GETFAIL, 'a link field reads only as a string');
     const text = Buffer.from(String(snap.value[0] ?? ''), 'latin1');
     const chars = new Uint8Array(Math.max(count, 1));

@@ -98,19 +98,27 @@ async function runSuite(db: string, recording: string): Promise<void> {
         );
       }
     }
-    assert.equal(failures.length, 0, `${failures.length} of ${cases.length} cases differ:\n\n${failures.join('\n')}`);
+    assert.equal(
+      failures.length,
+      0,
+      `${failures.length} of ${cases.length} cases differ:\n\n${failures.join('\n')}`,
+    );
   } finally {
     await ioc.stop();
   }
 }
 
-describe('tsepics catools + tsepics ioc print what EPICS base catools + softIoc print', { concurrency: true }, () => {
-  it('analog, binary and calc records: reads of every DBR type, fields, puts, alarms, monitors', () =>
-    runSuite('records.db', 'records.expected.json'));
-  it('mbbi/mbbo, long, string, waveforms of every FTVL, subArray, fanout, calcout, aliases', () =>
-    runSuite('arrays.db', 'arrays.expected.json'));
-  it('waveform FTVL=ENUM (no enum strings: string reads fail once it has elements)', () =>
-    runSuite('enum-waveform.db', 'enum-waveform.expected.json'));
-  it('command line errors: usage, bad options, unknown PVs, timeouts, refused writes', () =>
-    runSuite('records.db', 'cli-errors.expected.json'));
-});
+describe(
+  'tsepics catools + tsepics ioc print what EPICS base catools + softIoc print',
+  { concurrency: true },
+  () => {
+    it('analog, binary and calc records: reads of every DBR type, fields, puts, alarms, monitors', () =>
+      runSuite('records.db', 'records.expected.json'));
+    it('mbbi/mbbo, long, string, waveforms of every FTVL, subArray, fanout, calcout, aliases', () =>
+      runSuite('arrays.db', 'arrays.expected.json'));
+    it('waveform FTVL=ENUM (no enum strings: string reads fail once it has elements)', () =>
+      runSuite('enum-waveform.db', 'enum-waveform.expected.json'));
+    it('command line errors: usage, bad options, unknown PVs, timeouts, refused writes', () =>
+      runSuite('records.db', 'cli-errors.expected.json'));
+  },
+);

@@ -4,7 +4,7 @@ import { CaStatusError } from '../../server/provider.js';
 import { compileCalc, type CompiledCalc } from '../calc/index.js';
 import { checkLimitAlarms } from '../alarm.js';
 import type { FieldDef } from '../fields.js';
-import { DbRecord, type ProcessContext } from '../record.js';
+import { DbRecord, type FieldMeta, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
 
@@ -48,6 +48,52 @@ export abstract class CalcBase extends DbRecord {
       this.compileAt(fd.name);
       if (!this.compiled.get(fd.name)) compileField(this, fd.name, this.str(fd.name));
     }
+  }
+
+  /**
+   * get_units / get_precision / get_graphic_double / get_alarm_double of calc and calcout: A..L and
+   * LA..LL describe the target of their input link (dbGetUnits(&prec->inpa + n) ...); without a
+   * database link they have no units, PREC, display limits 0. OVAL has the default limits.
+   */
+  override meta(fd: FieldDef): FieldMeta {
+    const m = super.meta(fd);
+    const name = fd.name;
+    if (name === 'OVAL' && m.limits) {
+      const r = {
+        upperDispLimit: 1e300,
+        lowerDispLimit: -1e300,
+        upperCtrlLimit: 1e300,
+        lowerCtrlLimit: -1e300,
+      };
+      return { ...m, limits: { ...m.limits, ...r } };
+    }
+    const i =
+      name.length === 1
+        ? LETTERS.indexOf(name)
+        : name.length === 2 && name[0] === 'L'
+          ? LETTERS.indexOf(name[1]!)
+          : -1;
+    if (i < 0 || !m.limits) return m;
+    const l = this.link(INPUTS[i]!);
+    if (l.kind === 'db' && l.target && l.field) {
+      const t = l.target.meta(l.field);
+      const tl = t.limits;
+      return {
+        ...m,
+        units: t.units ?? '',
+        precision: t.precision ?? 0,
+        limits: {
+          ...m.limits,
+          upperDispLimit: tl?.upperDispLimit ?? 0,
+          lowerDispLimit: tl?.lowerDispLimit ?? 0,
+          upperAlarmLimit: tl?.upperAlarmLimit ?? NaN,
+          upperWarningLimit: tl?.upperWarningLimit ?? NaN,
+          lowerWarningLimit: tl?.lowerWarningLimit ?? NaN,
+          lowerAlarmLimit: tl?.lowerAlarmLimit ?? NaN,
+        },
+      };
+    }
+    return { ...m, units: '', limits: { ...m.limits, upperDispLimit: 0, lowerDispLimit: 0 } };
   }
 
   /** Read INPA..INPL into A..L. */
