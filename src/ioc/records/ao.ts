@@ -38,9 +38,17 @@ export class AoRecord extends DbRecord {
     this.set('PVAL', value);
     const oldOval = this.num('OVAL');
     this.set('OVAL', value);
-    let rval = value - this.num('AOFF');
+    // convert(): LINEAR/SLOPE engineering conversion, then AOFF/ASLO, rounded away from 0, less ROFF
+    let rval = value;
+    const linr = this.num('LINR');
+    if (linr === 1 || linr === 2) {
+      if (this.num('ESLO') === 0) this.set('ESLO', 1);
+      rval = (rval - this.num('EOFF')) / this.num('ESLO');
+    }
+    rval -= this.num('AOFF');
     if (this.num('ASLO') !== 0) rval /= this.num('ASLO');
-    this.set('RVAL', Number.isFinite(rval) ? Math.round(rval) | 0 : 0);
+    rval = Math.trunc(rval >= 0 ? rval + 0.5 : rval - 0.5) - this.num('ROFF');
+    this.set('RVAL', Number.isFinite(rval) ? rval | 0 : 0);
     checkLimitAlarms(this, value, !!this.num('UDF'));
     const action = invalidOutputAction(this);
     if (action === 'ivov') this.set('OVAL', this.num('IVOV'));
