@@ -15,7 +15,7 @@ import {
   ecaMessage,
 } from '../protocol/constants.js';
 import type { DbrData, EpicsTimeStamp } from '../protocol/values.js';
-import { formatDouble, formatFixed, formatGeneral } from '../protocol/printf.js';
+import { formatDouble, formatFixed, formatGeneral, formatNanSigned } from '../protocol/printf.js';
 import type { DoubleFormat } from '../protocol/printf.js';
 
 export { formatDouble, formatExp, formatFixed, formatGeneral } from '../protocol/printf.js';
@@ -269,7 +269,8 @@ export function formatLong(v: number, t: IntFormat): string {
 /** The rounding catools do for -lx/-lo/-lb: x + 0.5 (or - 0.5) converted to an integer. */
 function roundToLong(x: number): number {
   const r = x > 0 ? Math.trunc(x + 0.5) : Math.trunc(x - 0.5);
-  return Number.isFinite(r) ? r | 0 : 0;
+  // (epicsInt32) of NaN / an out-of-range value is x86's "integer indefinite", INT32_MIN
+  return r >= -2147483648 && r <= 2147483647 ? r : -2147483648;
 }
 
 /** val2str: element `i` of a reply as catools print it. */
@@ -283,6 +284,8 @@ export function val2str(reply: DbrReply, i: number, f: ToolFormat): string {
     case 2:
     case 6: {
       const x = (v as Float64Array)[i];
+      // glibc's printf writes a NaN with the sign bit set (e.g. an IOC's SQRT(-1)) as -nan
+      if (Number.isNaN(x) && f.outTypeF === 'dec') return formatNanSigned(x);
       return f.outTypeF === 'dec' ? formatDouble(x, f.dbl) : formatLong(roundToLong(x), f.outTypeF);
     }
     case 4: {
@@ -317,7 +320,10 @@ export function joinValues(reply: DbrReply, n: number, f: ToolFormat): string {
     const a = v as Float64Array;
     const dbl = f.dbl;
     const dflt = dbl.conv === 'g' && dbl.prec === 6 && dbl.width === undefined && !dbl.plus;
-    for (let i = 0; i < n; i++) parts[i] = dflt ? formatGeneral(a[i], 6) : formatDouble(a[i], dbl);
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      parts[i] = Number.isNaN(x) ? formatNanSigned(x) : dflt ? formatGeneral(x, 6) : formatDouble(x, dbl);
+    }
   } else if ((bt === 1 || bt === 5) && f.outTypeI === 'dec') {
     const a = v as Int32Array;
     for (let i = 0; i < n; i++) parts[i] = String(a[i]);

@@ -223,6 +223,14 @@ function valueMatchesType(value: NativeArray, t: NativeType): boolean {
   }
 }
 
+/** @internal what a PV object hears from its channel (cheaper than two listener closures). */
+export interface ChannelObserver {
+  _channelConnection(up: boolean): void;
+  _channelAccess(read: boolean, write: boolean): void;
+}
+
+const NO_SUBS: readonly SubscriptionImpl[] = [];
+
 export class Channel {
   readonly name: string;
   readonly context: Context;
@@ -241,13 +249,16 @@ export class Channel {
   private _accessNotified = -1;
   private _serverMinor = 0;
   private _created = false;
-  private readonly connListeners = new Set<(connected: boolean) => void>();
-  private readonly accessListeners = new Set<(read: boolean, write: boolean) => void>();
-  private readonly waiters = new Set<Waiter>();
+  // Created on first use: most channels never have most of these (memory per channel).
+  private connListeners: Set<(connected: boolean) => void> | undefined;
+  private accessListeners: Set<(read: boolean, write: boolean) => void> | undefined;
+  private waiters: Set<Waiter> | undefined;
+  /** @internal pending get / put operations */
+  pending: Set<PendingOp> | undefined;
   /** @internal */
-  readonly pending = new Set<PendingOp>();
-  /** @internal */
-  readonly subs = new Set<SubscriptionImpl>();
+  subs: SubscriptionImpl[] | undefined;
+  /** @internal one observer called before the listeners, without closures (the PV object). */
+  _observer: ChannelObserver | undefined;
 
   /** @internal use Context.channel() */
   constructor(context: Context, name: string, cid: number, priority: number) {
@@ -294,13 +305,13 @@ export class Channel {
       const w: Waiter = {
         resolve: () => {
           if (w.timer) clearTimeout(w.timer);
-          this.waiters.delete(w);
+          this.waiters?.delete(w);
           ctx._release();
           resolve();
         },
         reject: (e) => {
           if (w.timer) clearTimeout(w.timer);
-          this.waiters.delete(w);
+          this.waiters?.delete(w);
           ctx._release();
           reject(e);
         },
@@ -316,7 +327,7 @@ export class Channel {
         );
       }, timeout * 1000);
       w.timer.unref();
-      this.waiters.add(w);
+      (this.waiters ??= new Set()).add(w);
     });
   }
 
@@ -458,20 +469,23 @@ export class Channel {
       throw new CaError(`invalid element count ${opts.count}`, { eca: ECA.BADCOUNT, pvname: this.name });
     }
     const sub = new SubscriptionImpl(this.context._nextId(), this, { ...opts, mask }, cb);
-    this.subs.add(sub);
+    if (this.subs) this.subs.push(sub);
+    else this.subs = [sub];
     this.context._registerSub(sub);
     if (this._state === 'connected') this.sendEventAdd(sub);
     return sub;
   }
 
   onConnectionChange(cb: (connected: boolean) => void): () => void {
-    this.connListeners.add(cb);
-    return () => this.connListeners.delete(cb);
+    const set = (this.connListeners ??= new Set());
+    set.add(cb);
+    return () => set.delete(cb);
   }
 
   onAccessRightsChange(cb: (read: boolean, write: boolean) => void): () => void {
-    this.accessListeners.add(cb);
-    return () => this.accessListeners.delete(cb);
+    const set = (this.accessListeners ??= new Set());
+    set.add(cb);
+    return () => set.delete(cb);
   }
 
   /** CLEAR_CHANNEL; pending operations reject with CaError. */
@@ -484,25 +498,30 @@ export class Channel {
       c.send(requestHeader(Command.CLEAR_CHANNEL, 0, 0, this.sid, this.cid));
     }
     this.unbind();
-    if (this.waiters.size > 0 || this.pending.size > 0) {
+    if ((this.waiters?.size ?? 0) > 0 || (this.pending?.size ?? 0) > 0) {
       const err = this.closedError();
-      for (const w of [...this.waiters]) w.reject(err);
+      if (this.waiters) for (const w of [...this.waiters]) w.reject(err);
       this.rejectPending(err);
     }
-    for (const s of this.subs) s.active = false;
-    for (const s of this.subs) this.context._unregisterSub(s);
-    this.subs.clear();
+    const subs = this.subs;
+    if (subs) {
+      for (const s of subs) s.active = false;
+      for (const s of subs) this.context._unregisterSub(s);
+      subs.length = 0;
+    }
     this.context._channelClosed(this);
     if (wasConnected) this.emitConnection(false);
-    this.connListeners.clear();
-    this.accessListeners.clear();
+    this.connListeners?.clear();
+    this.accessListeners?.clear();
+    this._observer = undefined;
   }
 
   // ---- internal: driven by the context ----
 
   /** @internal */
   _removeSubscription(sub: SubscriptionImpl): void {
-    this.subs.delete(sub);
+    const i = this.subs ? this.subs.indexOf(sub) : -1;
+    if (i >= 0) this.subs!.splice(i, 1);
     this.context._unregisterSub(sub);
     const c = this.circuit;
     if (c && this._state === 'connected' && sub.sentType >= 0) {
@@ -525,9 +544,9 @@ export class Channel {
     this._serverMinor = minor;
     this._host = c.address;
     c.channels.add(this.cid);
-    const name = Buffer.from(this.name + '\0', 'latin1');
-    const size = padTo8(name.length);
-    const buf = Buffer.alloc(HEADER_SIZE + size);
+    const n = this.name.length; // latin1: one byte per character
+    const size = padTo8(n + 1);
+    const buf = Buffer.allocUnsafe(HEADER_SIZE + size);
     writeHeader(buf, 0, {
       command: Command.CREATE_CHAN,
       payloadSize: size,
@@ -536,7 +555,8 @@ export class Channel {
       parameter1: this.cid,
       parameter2: CA_MINOR_VERSION,
     });
-    name.copy(buf, HEADER_SIZE);
+    buf.write(this.name, HEADER_SIZE, n, 'latin1');
+    buf.fill(0, HEADER_SIZE + n, HEADER_SIZE + size);
     c.send(buf);
   }
 
@@ -569,7 +589,7 @@ export class Channel {
       // Refresh subscriptions with a READ_NOTIFY whose ioid is the subscription id (libca).
       this._state = 'connected';
       const c = this.circuit!;
-      for (const s of this.subs) {
+      for (const s of this.subs ?? NO_SUBS) {
         if (s.sentType >= 0)
           c.send(requestHeader(Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid));
       }
@@ -585,7 +605,7 @@ export class Channel {
     this.unbind();
     if (this._state === 'connected' || this._created) this._state = 'disconnected';
     this._created = false;
-    for (const s of this.subs) s.sentType = -1;
+    for (const s of this.subs ?? NO_SUBS) s.sentType = -1;
     const why = reason ? `: ${reason.message}` : '';
     this.rejectPending(
       new DisconnectedError(`channel '${this.name}' disconnected${why}`, {
@@ -607,14 +627,14 @@ export class Channel {
 
   private becomeConnected(): void {
     this._state = 'connected';
-    for (const s of this.subs) this.sendEventAdd(s);
+    for (const s of this.subs ?? NO_SUBS) this.sendEventAdd(s);
     this.emitAccess();
     this.resolveWaiters();
     this.emitConnection(true);
   }
 
   private resolveWaiters(): void {
-    for (const w of [...this.waiters]) w.resolve();
+    if (this.waiters) for (const w of [...this.waiters]) w.resolve();
   }
 
   private sendEventAdd(s: SubscriptionImpl): void {
@@ -629,7 +649,8 @@ export class Channel {
     s.sentCount = count;
     const ext = needsExtendedHeader(16, count);
     const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
-    const buf = Buffer.alloc(hlen + 16);
+    const buf = Buffer.allocUnsafe(hlen + 16);
+    buf.fill(0, hlen, hlen + 16);
     writeHeader(buf, 0, {
       command: Command.EVENT_ADD,
       payloadSize: 16,
@@ -643,10 +664,20 @@ export class Channel {
   }
 
   private rejectPending(err: Error): void {
-    for (const op of [...this.pending]) this.context._finishOp(op, err);
+    if (this.pending) for (const op of [...this.pending]) this.context._finishOp(op, err);
   }
 
   private emitConnection(up: boolean): void {
+    if (this._observer) {
+      try {
+        this._observer._channelConnection(up);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    if (!this.connListeners || this.connListeners.size === 0) return;
     for (const cb of [...this.connListeners]) {
       try {
         cb(up);
@@ -663,6 +694,16 @@ export class Channel {
     this._accessNotified = this._access;
     const r = this.readAccess;
     const w = this.writeAccess;
+    if (this._observer) {
+      try {
+        this._observer._channelAccess(r, w);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    if (!this.accessListeners || this.accessListeners.size === 0) return;
     for (const cb of [...this.accessListeners]) {
       try {
         cb(r, w);

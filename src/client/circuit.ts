@@ -21,6 +21,10 @@ const BIG_PAYLOAD = 64 * 1024;
  * the bytes before we hold them (the buffer then grows 4x at a time, up to the announced size).
  */
 const BIG_PREALLOC = 16 * 1024 * 1024;
+/** Messages queued in one tick up to this many bytes in all are copied into one write. */
+const COALESCE_BYTES = 1024 * 1024;
+/** Size of a circuit's recycled socket read buffer. */
+const READ_BUFFER_SIZE = 64 * 1024;
 
 /**
  * TCP reassembly. Messages complete in a read are handed out as views of that read (no copy).
@@ -40,6 +44,34 @@ export class StreamFramer {
   /** Bytes held that do not form a whole message yet. */
   get pending(): number {
     return (this.pend?.length ?? 0) + (this.big ? this.big.off : 0);
+  }
+
+  /**
+   * While a large payload is being assembled: the part of its buffer the next bytes of the stream
+   * belong to (at most the rest of that payload), so that a socket can read straight into it; feed
+   * what was read there with `filled`. Undefined when no large payload is in progress.
+   */
+  directTarget(): Buffer | undefined {
+    const b = this.big;
+    if (!b) return undefined;
+    const p = b.msg.payload;
+    if (p.length - b.off < BIG_PAYLOAD && p.length < b.msg.payloadSize) {
+      const size = Math.min(b.msg.payloadSize, Math.max(b.off + BIG_PAYLOAD, p.length * 4));
+      const grown = Buffer.allocUnsafeSlow(size);
+      p.copy(grown, 0, 0, b.off);
+      b.msg.payload = grown;
+    }
+    return b.msg.payload.subarray(b.off, Math.min(b.msg.payload.length, b.msg.payloadSize));
+  }
+
+  /** `n` bytes were written into the buffer `directTarget()` returned. */
+  filled(n: number, onMessage: (m: Message, owned: boolean) => void): void {
+    const b = this.big;
+    if (!b) throw new ProtocolError('no large payload in progress');
+    b.off += n;
+    if (b.off < b.msg.payloadSize) return;
+    this.big = undefined;
+    onMessage(b.msg, true);
   }
 
   /** Feed a read; calls onMessage per whole message. Throws ProtocolError on a corrupt stream. */
@@ -179,6 +211,10 @@ export class Circuit {
   private eventsOff = false;
   private closeReason: Error | undefined;
   private closedNotified = false;
+  /** The recycled read buffer (allocated at the first read). */
+  private readBuf: Buffer | undefined;
+  /** The large-payload region handed to the socket for the next read, if any. */
+  private direct: Uint8Array | undefined;
 
   constructor(owner: CircuitOwner, opts: CircuitOptions) {
     this.owner = owner;
@@ -208,7 +244,22 @@ export class Circuit {
         ),
       );
     }
-    this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
+    // Reads go into one recycled buffer (messages are decoded synchronously from it), or, while a
+    // large payload is being assembled, straight into that payload's own buffer: no copy, no
+    // per-read allocation.
+    this.socket = net.connect({
+      host: opts.host,
+      port: opts.port,
+      noDelay: true,
+      keepAlive: true,
+      onread: {
+        buffer: () => this.nextReadBuffer(),
+        callback: (n: number, buf: Uint8Array): boolean => {
+          this.onRead(n, buf);
+          return true;
+        },
+      },
+    });
     if (!opts.ref) this.socket.unref();
     this.socket.on('connect', () => {
       if (this.state !== 'connecting') return;
@@ -218,7 +269,6 @@ export class Circuit {
       this.armWatchdog(this.connTmo);
       this.owner.circuitConnected(this);
     });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => {
       this.closeReason ??= err;
     });
@@ -234,8 +284,9 @@ export class Circuit {
 
   /** "ip:port" of the server. */
   get address(): string {
-    return `${this.host}:${this.port}`;
+    return (this._address ??= `${this.host}:${this.port}`);
   }
+  private _address: string | undefined;
 
   get closed(): boolean {
     return this.state === 'closed';
@@ -279,6 +330,13 @@ export class Circuit {
           };
     if (q.length === 1) {
       this.socket.write(q[0]!, done);
+      return;
+    }
+    let total = 0;
+    for (let i = 0; i < q.length; i++) total += q[i]!.length;
+    if (total <= COALESCE_BYTES) {
+      // many small messages: one copy into one buffer is far cheaper than a writev of them all
+      this.socket.write(Buffer.concat(q, total), done);
       return;
     }
     this.socket.cork();
@@ -336,8 +394,37 @@ export class Circuit {
     this.watchdog = this.echoTimer = undefined;
   }
 
-  private onData(chunk: Buffer): void {
+  private nextReadBuffer(): Uint8Array {
+    const direct = this.state === 'closed' ? undefined : this.reader.directTarget();
+    if (direct) {
+      this.direct = direct;
+      return direct;
+    }
+    this.direct = undefined;
+    return (this.readBuf ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  }
+
+  private onRead(n: number, buf: Uint8Array): void {
     if (this.state === 'closed') return;
+    if (buf === this.direct) {
+      this.direct = undefined;
+      this.received();
+      try {
+        this.reader.filled(n, (m, owned) => {
+          if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
+        });
+      } catch (err) {
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      this.flowControl();
+      return;
+    }
+    const b = buf as Buffer;
+    this.onData(b.subarray(0, n));
+  }
+
+  private received(): void {
     this.lastRx = performance.now();
     if (this.echoPending) {
       this.echoPending = false;
@@ -349,14 +436,9 @@ export class Circuit {
       this.responsive = true;
       this.owner.circuitResponsive(this, true);
     }
-    try {
-      this.reader.push(chunk, (m, owned) => {
-        if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
-      });
-    } catch (err) {
-      this.destroy(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
+  }
+
+  private flowControl(): void {
     // Flow control: many reads in a row that leave bytes pending → ask the server to hold events.
     if (this.reader.pending > 0) {
       if (++this.pendingReads >= this.flowReads && !this.eventsOff) {
@@ -370,6 +452,19 @@ export class Circuit {
         this.send(encodeHeaderOnly(Command.EVENTS_ON));
       }
     }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.received();
+    try {
+      this.reader.push(chunk, (m, owned) => {
+        if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
+      });
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.flowControl();
   }
 
   private armWatchdog(delaySeconds: number): void {

@@ -10,7 +10,6 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import fs from 'node:fs';
 import os from 'node:os';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   CA_MINOR_VERSION,
@@ -223,7 +222,7 @@ export class Context implements CircuitOwner {
       reject,
     };
     this.ops.set(op.ioid, op);
-    ch.pending.add(op);
+    (ch.pending ??= new Set()).add(op);
     this._hold();
     op.timer = setTimeout(() => {
       op.timer = undefined;
@@ -240,7 +239,7 @@ export class Context implements CircuitOwner {
   _finishOp(op: PendingOp, err: Error | undefined, value?: GetResult): void {
     if (!this.ops.delete(op.ioid)) return;
     if (op.timer) clearTimeout(op.timer);
-    op.channel.pending.delete(op);
+    op.channel.pending?.delete(op);
     this._release();
     if (err) op.reject(err);
     else op.resolve(value);
@@ -310,6 +309,7 @@ export class Context implements CircuitOwner {
     this.scheduler = new SearchScheduler({
       maxSearchPeriod: this.config.maxSearchPeriod,
       send: (d) => this.sendSearch(d),
+      immediateFirst: true,
     });
     const udp = dgram.createSocket({ type: 'udp4' });
     this.udp = udp;
@@ -467,6 +467,15 @@ export class Context implements CircuitOwner {
 
   /** Start `tsepics repeater` as a detached process, as libca spawns caRepeater. */
   private spawnRepeater(): void {
+    // child_process is loaded only when a repeater must be started (start-up cost of short tools)
+    import('node:child_process').then(
+      ({ spawn }) => this.spawnRepeaterWith(spawn),
+      () => undefined,
+    );
+  }
+
+  private spawnRepeaterWith(spawn: typeof import('node:child_process').spawn): void {
+    if (this._closed) return;
     try {
       const script = fileURLToPath(new URL('../cli/repeater.js', import.meta.url));
       if (!fs.existsSync(script)) return;

@@ -303,14 +303,15 @@ export class PV {
   private sub: Subscription | undefined;
   private subMask = 0;
   private data: PVData;
-  private readonly callbacks = new Map<number | string, Cb>();
+  /** Value callbacks by index (created on first use, dropped when cleared: memory per PV). */
+  private callbacks: Map<number | string, Cb> | undefined;
   readonly connectionCallbacks: ConnectionCallback[] = [];
   readonly accessCallbacks: AccessCallback[] = [];
   private _connected = false;
   private ctrlLoaded = false;
   private ctrlPending: Promise<void> | undefined;
-  private unlisten: (() => void)[] = [];
-  private monitors = new Set<(d: PVCallbackArgs) => void>();
+  /** monitor() iterators listening (created on first use). */
+  private monitors: Set<(d: PVCallbackArgs) => void> | undefined;
   private closed = false;
 
   constructor(pvname: string, opts: PVOptions = {}) {
@@ -334,7 +335,10 @@ export class PV {
     this.data.monitorDelta = opts.monitorDelta;
     const cbs =
       opts.callback === undefined ? [] : Array.isArray(opts.callback) ? opts.callback : [opts.callback];
-    cbs.forEach((fn, i) => this.callbacks.set(i, { fn, kw: {}, withCtrlvars: false }));
+    if (cbs.length > 0) {
+      const m = (this.callbacks = new Map());
+      cbs.forEach((fn, i) => m.set(i, { fn, kw: {}, withCtrlvars: false }));
+    }
     if (opts.connectionCallback) this.connectionCallbacks.push(opts.connectionCallback);
     if (opts.accessCallback) this.accessCallbacks.push(opts.accessCallback);
     this.ch = this.openChannel();
@@ -343,15 +347,27 @@ export class PV {
   private openChannel(): Channel {
     const ch = this.context.channel(this.pvname);
     this.data.chid = ch.cid;
-    this.unlisten.push(
-      ch.onAccessRightsChange((r, w) => this.onAccess(r, w)),
-      ch.onConnectionChange((up) => this.onConnection(up)),
-    );
+    ch._observer = this;
     if (ch.connected) queueMicrotask(() => this.onConnection(true));
     return ch;
   }
 
   // ------------------------------------------------------------------ connection handling
+
+  /** @internal (ChannelObserver) */
+  _channelConnection(up: boolean): void {
+    this.onConnection(up);
+  }
+
+  /** @internal (ChannelObserver) */
+  _channelAccess(read: boolean, write: boolean): void {
+    this.onAccess(read, write);
+  }
+
+  /** Stop hearing from the current channel. */
+  private detachChannel(): void {
+    if (this.ch._observer === this) this.ch._observer = undefined;
+  }
 
   private onConnection(up: boolean): void {
     if (this.closed || up === this._connected) return;
@@ -415,7 +431,7 @@ export class PV {
     this.sub = undefined;
     this.subMask = mask;
     if (!mask) return;
-    if ([...this.callbacks.values()].some((c) => c.withCtrlvars) && !this.ctrlLoaded) {
+    if (this.callbacks && [...this.callbacks.values()].some((c) => c.withCtrlvars) && !this.ctrlLoaded) {
       await this.getCtrlVars().catch(() => undefined);
       if (!this._connected || this.closed || this.sub || this.subMask !== mask) return;
     }
@@ -558,17 +574,16 @@ export class PV {
     this.sub?.clear();
     this.sub = undefined;
     this.subMask = 0;
-    this.callbacks.clear();
+    this.callbacks = undefined;
     this.connectionCallbacks.length = 0;
     this.accessCallbacks.length = 0;
-    for (const u of this.unlisten) u();
-    this.unlisten = [];
+    this.detachChannel();
     this.ch.close();
     const md = this.data.monitorDelta;
     this.data = emptyData(this.pvname);
     this.data.monitorDelta = md;
     this.ctrlLoaded = false;
-    for (const m of [...this.monitors]) m(undefined as unknown as PVCallbackArgs);
+    if (this.monitors) for (const m of [...this.monitors]) m(undefined as unknown as PVCallbackArgs);
   }
 
   /** Open a new channel after disconnect() (or force a fresh connection); resolves whether it connected. */
@@ -577,8 +592,7 @@ export class PV {
       this.sub?.clear();
       this.sub = undefined;
       this.subMask = 0;
-      for (const u of this.unlisten) u();
-      this.unlisten = [];
+      this.detachChannel();
       this.ch.close();
     }
     this.closed = false;
@@ -751,10 +765,10 @@ export class PV {
     const { index, withCtrlvars = true, runNow = false, ...kw } = opts;
     let idx = index;
     if (idx === undefined) {
-      const nums = [...this.callbacks.keys()].filter((k): k is number => typeof k === 'number');
+      const nums = [...(this.callbacks?.keys() ?? [])].filter((k): k is number => typeof k === 'number');
       idx = nums.length ? Math.max(...nums) + 1 : 1;
     }
-    this.callbacks.set(idx, { fn, kw, withCtrlvars });
+    (this.callbacks ??= new Map()).set(idx, { fn, kw, withCtrlvars });
     if (withCtrlvars && this._connected && !this.ctrlLoaded) void this.getCtrlVars().catch(() => undefined);
     if (runNow && this._connected) {
       const i = idx;
@@ -766,40 +780,83 @@ export class PV {
   }
 
   removeCallback(index: number | string): void {
-    this.callbacks.delete(index);
+    this.callbacks?.delete(index);
   }
 
   /** Remove every value callback (and, when asked, the connection / access callbacks). */
   clearCallbacks(opts: { withAccessCallback?: boolean; withConnectCallback?: boolean } = {}): void {
-    this.callbacks.clear();
+    this.callbacks = undefined;
     if (opts.withAccessCallback) this.accessCallbacks.length = 0;
     if (opts.withConnectCallback) this.connectionCallbacks.length = 0;
   }
 
   /** The registered value callbacks by index. */
   get callbackIndices(): (number | string)[] {
-    return [...this.callbacks.keys()];
+    return this.callbacks ? [...this.callbacks.keys()] : [];
   }
 
   /** The callback argument object for the current data. */
   private callbackArgs(index: number | string, kw: Record<string, unknown>): PVCallbackArgs {
-    return { ...this.data, ...kw, pv: this, channel: this.ch, cbInfo: [index, this] } as PVCallbackArgs;
+    // An object literal of fixed shape is much cheaper to build than a spread of the data object.
+    const a = this.data;
+    const args: PVCallbackArgs = {
+      pvname: a.pvname,
+      value: a.value,
+      charValue: a.charValue,
+      status: a.status,
+      severity: a.severity,
+      ftype: a.ftype,
+      type: a.type,
+      typefull: a.typefull,
+      chid: a.chid,
+      host: a.host,
+      count: a.count,
+      nelm: a.nelm,
+      access: a.access,
+      accessString: a.accessString,
+      readAccess: a.readAccess,
+      writeAccess: a.writeAccess,
+      timestamp: a.timestamp,
+      posixseconds: a.posixseconds,
+      nanoseconds: a.nanoseconds,
+      precision: a.precision,
+      units: a.units,
+      enumStrs: a.enumStrs,
+      monitorDelta: a.monitorDelta,
+      upperDispLimit: a.upperDispLimit,
+      lowerDispLimit: a.lowerDispLimit,
+      upperAlarmLimit: a.upperAlarmLimit,
+      lowerAlarmLimit: a.lowerAlarmLimit,
+      upperWarningLimit: a.upperWarningLimit,
+      lowerWarningLimit: a.lowerWarningLimit,
+      upperCtrlLimit: a.upperCtrlLimit,
+      lowerCtrlLimit: a.lowerCtrlLimit,
+      pv: this,
+      channel: this.ch,
+      cbInfo: [index, this],
+    };
+    for (const k in kw) {
+      if (k === 'pv' || k === 'channel' || k === 'cbInfo') continue;
+      args[k] = kw[k];
+    }
+    return args;
   }
 
   /** Run every callback (sorted by index) with the current data. */
   runCallbacks(): void {
-    if (this.callbacks.size === 1) {
+    const cbs = this.callbacks;
+    if (cbs && cbs.size === 1) {
       // the usual case: one callback, nothing to sort (monitor hot path)
-      this.runCallback(this.callbacks.keys().next().value as number | string);
-    } else if (this.callbacks.size > 1) this.runSortedCallbacks();
-    if (this.monitors.size) {
+      this.runCallback(cbs.keys().next().value as number | string);
+    } else if (cbs && cbs.size > 1) this.runSortedCallbacks();
+    if (this.monitors && this.monitors.size) {
       const args = this.callbackArgs('monitor', {});
       for (const m of [...this.monitors]) m(args);
     }
   }
 
   private runSortedCallbacks(): void {
-    const keys = [...this.callbacks.keys()].sort((a, b) =>
+    const keys = [...(this.callbacks?.keys() ?? [])].sort((a, b) =>
       typeof a === 'number' && typeof b === 'number'
         ? a - b
         : String(a) < String(b)
@@ -813,7 +870,7 @@ export class PV {
 
   /** Run one callback with the current data (no-op when absent). */
   runCallback(index: number | string): void {
-    const c = this.callbacks.get(index);
+    const c = this.callbacks?.get(index);
     if (!c) return;
     this.safe(() => c.fn(this.callbackArgs(index, c.kw)));
   }
@@ -842,7 +899,7 @@ export class PV {
       wake?.();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    this.monitors.add(push);
+    (this.monitors ??= new Set()).add(push);
     if ((opts.current ?? true) && this.data.value !== undefined) queue.push(this.callbackArgs('monitor', {}));
     if (!this.sub && this._connected) void this.checkAutoMonitor();
     try {
@@ -862,7 +919,7 @@ export class PV {
         wake = undefined;
       }
     } finally {
-      this.monitors.delete(push);
+      this.monitors?.delete(push);
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -993,7 +1050,7 @@ export class PV {
     return {
       data: { ...this.data, charValue: this.charValue },
       monitored: this.sub !== undefined,
-      callbacks: this.callbacks.size,
+      callbacks: this.callbacks?.size ?? 0,
       native: this.ch.nativeType,
     };
   }

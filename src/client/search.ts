@@ -44,16 +44,18 @@ export function searchTimerCount(maxSearchPeriod: number): number {
 
 /** Encode one SEARCH request message (DONTREPLY, client minor, cid twice). */
 export function encodeSearchRequest(name: string, cid: number, reply = SEARCH_DONT_REPLY): Buffer {
-  const nameBytes = Buffer.from(name, 'latin1');
-  const size = padTo8(nameBytes.length + 1);
-  const buf = Buffer.alloc(HEADER_SIZE + size);
+  // latin1: one byte per character (pooled allocation, NUL padding written explicitly)
+  const n = name.length;
+  const size = padTo8(n + 1);
+  const buf = Buffer.allocUnsafe(HEADER_SIZE + size);
   buf.writeUInt16BE(Command.SEARCH, 0);
   buf.writeUInt16BE(size, 2);
   buf.writeUInt16BE(reply, 4);
   buf.writeUInt16BE(CA_MINOR_VERSION, 6);
   buf.writeUInt32BE(cid >>> 0, 8);
   buf.writeUInt32BE(cid >>> 0, 12);
-  nameBytes.copy(buf, HEADER_SIZE);
+  buf.write(name, HEADER_SIZE, n, 'latin1');
+  buf.fill(0, HEADER_SIZE + n, HEADER_SIZE + size);
   return buf;
 }
 
@@ -85,6 +87,11 @@ export interface SearchSchedulerOptions {
   send: (datagram: Buffer) => void;
   clock?: SearchClock;
   maxDatagram?: number;
+  /**
+   * Send a name added to an idle timer 0 at the next timer tick instead of one period later (names
+   * added in the same tick still share the datagrams). Default false: libca's schedule.
+   */
+  immediateFirst?: boolean;
 }
 
 export class SearchScheduler {
@@ -95,6 +102,7 @@ export class SearchScheduler {
   private readonly send: (d: Buffer) => void;
   private readonly maxPeriod: number;
   private readonly maxDatagram: number;
+  private readonly immediateFirst: boolean;
   private seq = 1;
   private srtt = MIN_RTT;
   private rttDev = 0;
@@ -107,6 +115,7 @@ export class SearchScheduler {
     this.send = opts.send;
     this.maxPeriod = opts.maxSearchPeriod;
     this.maxDatagram = opts.maxDatagram ?? MAX_UDP_SEND;
+    this.immediateFirst = opts.immediateFirst ?? false;
     this.timerCount = searchTimerCount(opts.maxSearchPeriod);
     for (let i = 0; i < this.timerCount; i++) {
       this.timers.push({
@@ -249,7 +258,9 @@ export class SearchScheduler {
     e.sent = false;
     const t = this.timers[index]!;
     t.req.add(e);
-    if (t.handle === undefined) this.arm(t, this.period(index), false);
+    if (t.handle === undefined) {
+      this.arm(t, index === 0 && this.immediateFirst ? 0 : this.period(index), false);
+    }
   }
 
   private arm(t: Timer, delay: number, replace: boolean): void {

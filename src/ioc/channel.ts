@@ -10,6 +10,7 @@ import {
   CaStatusError,
   type ChannelSnapshot,
   type ClientIdentity,
+  type ScalarState,
   type ServedChannel,
 } from '../server/provider.js';
 import { charsToString, isLink, nativeTypeOf, stringToChars, type FieldDef } from './fields.js';
@@ -48,6 +49,8 @@ export class FieldChannel implements ServedChannel {
   readonly elementCount: number;
   readonly className: string;
   readonly asl: number;
+  /** A numeric (not ENUM) scalar field: reads can take the server's allocation-free path. */
+  private readonly numericScalar: boolean;
 
   constructor(
     readonly name: string,
@@ -70,6 +73,26 @@ export class FieldChannel implements ServedChannel {
       this.nativeType = nativeTypeOf(fd.dbf);
       this.elementCount = 1;
     }
+    this.numericScalar =
+      !longString &&
+      !af &&
+      !isLink(fd.dbf) &&
+      this.nativeType !== DbrNative.STRING &&
+      this.nativeType !== DbrNative.ENUM;
+  }
+
+  readScalar(out: ScalarState): boolean {
+    if (!this.numericScalar) return false;
+    const v = this.rec.v;
+    const x = v[this.fd.name];
+    // as getValue: a non-number reads as 0
+    out.value = typeof x === 'number' ? x : 0;
+    out.status = v.STAT as number;
+    out.severity = v.SEVR as number;
+    const t = this.rec.time;
+    out.secPastEpoch = t.secPastEpoch;
+    out.nsec = t.nsec;
+    return true;
   }
 
   get asg(): string {
@@ -135,13 +158,19 @@ export class FieldChannel implements ServedChannel {
 
   write(value: NativeArray, dbrType: number, client: ClientIdentity): Promise<void> {
     try {
+      return this.writeNow(value, dbrType, client) ?? Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  writeNow(value: NativeArray, dbrType: number, client: ClientIdentity): Promise<void> | undefined {
+    try {
       if ((this.accessRights(client) & 2) === 0)
         throw new CaStatusError(ECA.NOWTACCESS, `${this.name}: write access denied`);
-      return putField(this.rec, this.fd, this.longString, value, dbrType);
+      return putFieldNow(this.rec, this.fd, this.longString, value, dbrType);
     } catch (e) {
-      return Promise.reject(
-        e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message),
-      );
+      throw e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message);
     }
   }
 
@@ -173,6 +202,20 @@ export function putField(
   value: NativeArray,
   dbrType: number,
 ): Promise<void> {
+  return putFieldNow(rec, fd, longString, value, dbrType) ?? Promise.resolve();
+}
+
+/**
+ * putField without a promise when nothing is left to wait for: undefined once the write (and the
+ * processing it started) has completed synchronously, else the completion. Throws as putField.
+ */
+export function putFieldNow(
+  rec: DbRecord,
+  fd: FieldDef,
+  longString: boolean,
+  value: NativeArray,
+  dbrType: number,
+): Promise<void> | undefined {
   if (dbrType === DBR.PUT_ACKT || dbrType === DBR.PUT_ACKS) {
     const n = value.length ? Number(value[0]) : 0;
     if (dbrType === DBR.PUT_ACKT) {
@@ -186,7 +229,7 @@ export function putField(
       rec.v.ACKS = 0;
       rec.post('ACKS', DBE.VALUE);
     }
-    return Promise.resolve();
+    return undefined;
   }
   if (dbrType < 0 || dbrType > DbrNative.DOUBLE)
     throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
@@ -214,5 +257,5 @@ export function putField(
       rec.v.PUTF = 0;
     }
   }
-  return ctx.pending.length ? ctx.done() : Promise.resolve();
+  return ctx.pending.length ? ctx.done() : undefined;
 }

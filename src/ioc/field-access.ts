@@ -178,7 +178,20 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   if (dbf === 'DEVICE') return { enumStrs: [...rec.def.deviceTypes] };
   if (dbf === 'ENUM')
     return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined(rec.v[fd.name] as number) };
-  if (dbf === 'STRING' || isLink(dbf)) return {};
+  if (dbf === 'STRING' || isLink(dbf)) {
+    // recGblGetGraphicDouble/ControlDouble give 0 for a string field, recGblGetAlarmDouble NaN
+    const limits = {
+      upperDispLimit: 0,
+      lowerDispLimit: 0,
+      upperAlarmLimit: NaN,
+      upperWarningLimit: NaN,
+      lowerWarningLimit: NaN,
+      lowerAlarmLimit: NaN,
+      upperCtrlLimit: 0,
+      lowerCtrlLimit: 0,
+    };
+    return { limits };
+  }
   const fm = rec.def.fieldMap;
   const isArrayVal = !!rec.arrayField(fd.name);
   const valDbf = fm.get('VAL')?.dbf;

@@ -17,14 +17,20 @@ import {
   DBR,
   ECA,
 } from '../protocol/constants.js';
-import { encodeMessage, needsExtendedHeader } from '../protocol/header.js';
+import { HEADER_SIZE, encodeMessage, needsExtendedHeader } from '../protocol/header.js';
 import type { Header, Message } from '../protocol/header.js';
-import { decodeDbr, isValidDbrType } from '../protocol/dbr.js';
-import type { NativeArray } from '../protocol/values.js';
+import { decodeDbr, encodeDbrInto, isValidDbrType } from '../protocol/dbr.js';
+import type { DbrData, NativeArray } from '../protocol/values.js';
 import { FrameReader, MisalignedError, isOversize } from './frame-reader.js';
 import type { OversizeMessage } from './frame-reader.js';
 import { CaStatusError } from './provider.js';
-import type { ChannelProvider, ChannelSnapshot, ClientIdentity, ServedChannel } from './provider.js';
+import type {
+  ChannelProvider,
+  ChannelSnapshot,
+  ClientIdentity,
+  ScalarState,
+  ServedChannel,
+} from './provider.js';
 import { readData, replyCount } from './read-value.js';
 import {
   dataHeader,
@@ -153,9 +159,65 @@ function recordName(name: string): string {
   return i < 0 ? name : name.slice(0, i);
 }
 
-/** Replies up to this size are joined into one write buffer per tick. */
-const JOIN_LIMIT = 64 * 1024;
-const EMPTY_WRITE = Buffer.alloc(0);
+/** Replies up to this size are copied into the circuit's output slab (one write per tick). */
+const COPY_LIMIT = 512;
+/** Size of an output slab: replies are encoded into it back to back and written as one buffer. */
+const SLAB_SIZE = 64 * 1024;
+
+// Scratch state of the scalar fast path (used synchronously, never kept).
+const SCALAR: ScalarState = { value: 0, status: 0, severity: 0, secPastEpoch: 0, nsec: 0 };
+const SCALAR_STAMP = { secPastEpoch: 0, nsec: 0 };
+const SCALAR_DATA: DbrData = { value: new Float64Array(1), status: 0, severity: 0, stamp: SCALAR_STAMP };
+/** One-element arrays of each numeric native type (SHORT, FLOAT, CHAR, LONG, DOUBLE). */
+const scalarArrays = (): (Exclude<NativeArray, string[]> | undefined)[] => [
+  undefined,
+  new Int16Array(1),
+  new Float32Array(1),
+  undefined,
+  new Uint8Array(1),
+  new Int32Array(1),
+  new Float64Array(1),
+];
+/** The channel's value in its native type, and the value converted to the requested type. */
+const SCALAR_SRC = scalarArrays();
+const SCALAR_DST = scalarArrays();
+
+/** C (int32) cast of a double on x86-64, as protocol/convert's float -> integer conversion. */
+function cInt32(d: number): number {
+  if (!(d > -2147483649 && d < 2147483648)) return -2147483648;
+  return Math.trunc(d);
+}
+
+/**
+ * The DbrData of a one-element read of `dbrType` (plain, STS or TIME family of a numeric, not ENUM,
+ * value type) from a channel's `readScalar`, converted as `readData` would; undefined when the fast
+ * path does not apply (the caller then goes through `snapshot()`).
+ */
+function scalarData(ch: ServedChannel, dbrType: number): DbrData | undefined {
+  if (dbrType > 20 || !ch.readScalar) return undefined;
+  const vt = dbrType % 7;
+  const native = ch.nativeType;
+  const dst = SCALAR_DST[vt];
+  const src = SCALAR_SRC[native];
+  if (!dst || !src || ch.elementCount !== 1 || !ch.readScalar(SCALAR)) return undefined;
+  // stored in the native type first (as the snapshot's typed array does), then converted as
+  // convertValues does between numeric types: float -> integer through a C int32 cast, then the
+  // low bits; anything else by a plain store (exact, or float rounding to nearest)
+  src[0] = SCALAR.value;
+  const d = SCALAR_DATA;
+  if (vt === native) d.value = src;
+  else {
+    const fromFloat = native === DBR.FLOAT || native === DBR.DOUBLE;
+    const toFloat = vt === DBR.FLOAT || vt === DBR.DOUBLE;
+    dst[0] = fromFloat && !toFloat ? cInt32(src[0]!) : src[0]!;
+    d.value = dst;
+  }
+  d.status = SCALAR.status;
+  d.severity = SCALAR.severity;
+  SCALAR_STAMP.secPastEpoch = SCALAR.secPastEpoch;
+  SCALAR_STAMP.nsec = SCALAR.nsec;
+  return d;
+}
 
 export class Circuit {
   readonly identity: ClientIdentity;
@@ -169,6 +231,10 @@ export class Circuit {
   /** Replies queued this tick: written at the next tick, small ones joined into one buffer. */
   private outBufs: Buffer[] = [];
   private outBytes = 0;
+  /** Output slab: bytes [slabStart, slabEnd) are queued and not yet in outBufs. */
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private slabStart = 0;
+  private slabEnd = 0;
   private inputPaused = false;
   private eventsOff = false;
   private queuedPuts = 0;
@@ -224,6 +290,7 @@ export class Circuit {
     this.pendingBytes = 0;
     this.outBufs = [];
     this.outBytes = 0;
+    this.slabStart = this.slabEnd;
     this.socket.destroy();
     this.ctx.onClose(this);
   }
@@ -246,8 +313,8 @@ export class Circuit {
    * tick's worth of replies, not one per reply), large payloads written as they are (no copy).
    */
   private writeOut(): void {
+    this.sealSlab();
     const bufs = this.outBufs;
-    const total = this.outBytes;
     if (bufs.length === 0) return;
     this.outBufs = [];
     this.outBytes = 0;
@@ -255,28 +322,73 @@ export class Circuit {
       this.socket.write(bufs[0]!, this.afterWrite);
       return;
     }
-    if (total <= JOIN_LIMIT) {
-      this.socket.write(Buffer.concat(bufs, total), this.afterWrite);
+    // one writev for the lot: slab runs and large payloads, none of them copied again
+    this.socket.cork();
+    const last = bufs.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(bufs[i]!);
+    this.socket.write(bufs[last]!, this.afterWrite);
+    this.socket.uncork();
+  }
+
+  /** Move the slab's queued bytes to outBufs (before a large buffer is queued, and at write time). */
+  private sealSlab(): void {
+    if (this.slabEnd > this.slabStart) {
+      this.outBufs.push(this.slab.subarray(this.slabStart, this.slabEnd));
+      this.slabStart = this.slabEnd;
+    }
+  }
+
+  /**
+   * Queue `n` bytes to be written into the slab at the returned offset (the caller fills them
+   * at once). Counts against the hard limit like send().
+   */
+  private reserve(n: number): number {
+    if (!this.corked) {
+      this.corked = true;
+      process.nextTick(this.uncork);
+    }
+    if (this.slabEnd + n > this.slab.length) {
+      this.sealSlab();
+      // the old slab stays referenced by the queued subarray until written; a new one for the rest
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
+      this.slabStart = this.slabEnd = 0;
+    }
+    if (this.socket.writableLength + this.outBytes + this.pendingBytes > this.ctx.hardLimit) this.overflow();
+    const o = this.slabEnd;
+    this.slabEnd += n;
+    this.outBytes += n;
+    return o;
+  }
+
+  /**
+   * A one-element data reply (READ, READ_NOTIFY, EVENT_ADD) encoded straight into the slab:
+   * `data` from scalarData (a numeric value type, so never a short string).
+   */
+  private sendScalar(command: number, dbrType: number, p1: number, p2: number, data: DbrData): void {
+    const size = dataReplySize(dbrType, 1);
+    const o = this.reserve(HEADER_SIZE + size);
+    const b = this.slab;
+    b.writeUInt16BE(command, o);
+    b.writeUInt16BE(size, o + 2);
+    b.writeUInt16BE(dbrType, o + 4);
+    b.writeUInt16BE(1, o + 6);
+    b.writeUInt32BE(p1 >>> 0, o + 8);
+    b.writeUInt32BE(p2 >>> 0, o + 12);
+    const p = o + HEADER_SIZE;
+    if (dbrType < 7) {
+      // plain: the value alone (8 bytes padded)
+      b.writeUInt32BE(0, p);
+      b.writeUInt32BE(0, p + 4);
+      const x = (data.value as Exclude<NativeArray, string[]>)[0]!;
+      if (dbrType === DBR.DOUBLE) b.writeDoubleBE(x, p);
+      else if (dbrType === DBR.LONG) b.writeInt32BE(x, p);
+      else if (dbrType === DBR.FLOAT) b.writeFloatBE(x, p);
+      else if (dbrType === DBR.SHORT) b.writeInt16BE(x, p);
+      else b[p] = x;
       return;
     }
-    this.socket.cork();
-    let run: Buffer[] = [];
-    let runBytes = 0;
-    for (const b of bufs) {
-      if (b.length >= JOIN_LIMIT || runBytes + b.length > JOIN_LIMIT) {
-        if (run.length) this.socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
-        run = [];
-        runBytes = 0;
-      }
-      if (b.length >= JOIN_LIMIT) this.socket.write(b);
-      else {
-        run.push(b);
-        runBytes += b.length;
-      }
-    }
-    if (run.length) this.socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
-    this.socket.write(EMPTY_WRITE, this.afterWrite);
-    this.socket.uncork();
+    const n = encodeDbrInto(b, p, dbrType, 1, data);
+    for (let i = p + n; i < p + size; i++) b[i] = 0;
   }
 
   /**
@@ -292,10 +404,17 @@ export class Circuit {
 
   private send(buf: Buffer): void {
     if (this.closed) return;
+    if (buf.length <= COPY_LIMIT) {
+      // reserve() checks the hard limit without the message itself, as below
+      const o = this.reserve(buf.length); // (may start a new slab: this.slab after it)
+      buf.copy(this.slab, o);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       process.nextTick(this.uncork);
     }
+    this.sealSlab();
     this.outBufs.push(buf);
     this.outBytes += buf.length;
     // The message just queued does not count: one reply bigger than the limit is not a backlog.
@@ -707,6 +826,13 @@ export class Circuit {
       this.fatal(m, e.cid, ECA.BADTYPE, recordName(e.ch.name));
       return;
     }
+    if (m.dataCount <= 1 && e.rights & ACCESS_READ) {
+      const d = scalarData(e.ch, type);
+      if (d) {
+        this.sendScalar(m.command, type, notify ? ECA.NORMAL : e.cid, m.parameter2, d);
+        return;
+      }
+    }
     const snap = e.ch.snapshot();
     const count = replyCount(m.dataCount, snap);
     if (!this.replyFits(m, e, type, count)) return;
@@ -759,6 +885,14 @@ export class Circuit {
     try {
       for (const sub of e.subs.values()) {
         if ((sub.mask & fired) === 0) continue;
+        if (sub.count <= 1 && !this.eventsOff && this.pendingSubs.size === 0 && !this.congested) {
+          // a scalar update sent at once is encoded straight into the output slab
+          const d = scalarData(e.ch, sub.dbrType);
+          if (d) {
+            this.sendScalar(Command.EVENT_ADD, sub.dbrType, ECA.NORMAL, sub.subid, d);
+            continue;
+          }
+        }
         snap ??= e.ch.snapshot();
         this.update(sub, snap);
       }
@@ -837,10 +971,24 @@ export class Circuit {
     if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS) return fail(ECA.PUTFAIL);
     if (m.dataCount === 0) return fail(ECA.BADCOUNT);
     let value: NativeArray;
-    try {
-      value = decodeDbr(type, m.dataCount, m.payload).value;
-    } catch {
-      return fail(ECA.BADCOUNT);
+    const pl = m.payload;
+    // one number: read straight from the payload (what decodeDbr gives, without its generic path)
+    if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8) value = Float64Array.of(pl.readDoubleBE(0));
+    else if (m.dataCount === 1 && type === DBR.LONG && pl.length >= 4) value = Int32Array.of(pl.readInt32BE(0));
+    else if (m.dataCount === 1 && type === DBR.FLOAT && pl.length >= 4) value = Float32Array.of(pl.readFloatBE(0));
+    else if (m.dataCount === 1 && type === DBR.SHORT && pl.length >= 2) value = Int16Array.of(pl.readInt16BE(0));
+    else {
+      try {
+        value = decodeDbr(type, m.dataCount, pl).value;
+      } catch {
+        return fail(ECA.BADCOUNT);
+      }
+    }
+    if (!e.putActive && e.puts.length === 0 && e.ch.writeNow) {
+      // nothing queued on the channel: start it now (no job, no promise when it completes at once)
+      this.startPut(e, notify, m, value);
+      if (!this.closed && this.inputPaused && !this.barrier) this.process();
+      return;
     }
     // The request header outlives this call only through its fields; the payload is not kept.
     const req: Message = { ...m, payload: EMPTY };
@@ -853,34 +1001,7 @@ export class Circuit {
     while (!e.putActive && e.puts.length > 0 && !e.cleared && !this.closed) {
       const job = e.puts.shift() as PutJob;
       this.queuedPuts--;
-      let p: Promise<void>;
-      try {
-        p = Promise.resolve(e.ch.write(job.value, job.req.dataType, this.identity));
-      } catch (err) {
-        p = Promise.reject(err);
-      }
-      const req = job.req;
-      const trap = this.ctx.trapWrite?.(e.ch, this.identity, job.value, req.dataType);
-      if (trap)
-        p.then(
-          () => trap(ECA.NORMAL),
-          (err: unknown) => trap(ecaOf(err, ECA.PUTFAIL)),
-        );
-      if (job.notify) {
-        e.putActive = true;
-        const token = { req, done: false };
-        e.active = token;
-        p.then(
-          () => this.putDone(e, token, ECA.NORMAL),
-          (err: unknown) => this.putDone(e, token, ecaOf(err, ECA.PUTFAIL)),
-        );
-      } else {
-        p.catch((err: unknown) => {
-          if (!this.closed && !e.cleared)
-            this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
-        });
-      }
-      this.setBarrier(p);
+      this.startPut(e, job.notify, job.req, job.value);
     }
     if (e.putActive && e.puts.length > 0 && !e.putTimer && !e.cleared && !this.closed) {
       const token = e.active;
@@ -891,6 +1012,57 @@ export class Circuit {
       e.putTimer.unref();
     }
     if (!this.closed && this.inputPaused && !this.barrier) this.process();
+  }
+
+  /**
+   * Start one put. A write that completes synchronously (`writeNow` returned undefined or threw) is
+   * answered at once; otherwise its completion is awaited behind a barrier.
+   */
+  private startPut(e: ChannelEntry, notify: boolean, m: Message, value: NativeArray): void {
+    const type = m.dataType;
+    let p: Promise<void> | undefined;
+    let eca: number = ECA.NORMAL;
+    if (e.ch.writeNow) {
+      try {
+        p = e.ch.writeNow(value, type, this.identity);
+      } catch (err) {
+        eca = ecaOf(err, ECA.PUTFAIL);
+      }
+    } else {
+      try {
+        p = Promise.resolve(e.ch.write(value, type, this.identity));
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+    }
+    const trap = this.ctx.trapWrite?.(e.ch, this.identity, value, type);
+    if (!p) {
+      trap?.(eca);
+      if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, eca, m.parameter2));
+      else if (eca !== ECA.NORMAL) this.error(m, e.cid, eca, recordName(e.ch.name));
+      return;
+    }
+    // The request header outlives this call only through its fields; the payload is not kept.
+    const req: Message = m.payload.length ? { ...m, payload: EMPTY } : m;
+    if (trap)
+      p.then(
+        () => trap(ECA.NORMAL),
+        (err: unknown) => trap(ecaOf(err, ECA.PUTFAIL)),
+      );
+    if (notify) {
+      e.putActive = true;
+      const token = { req, done: false };
+      e.active = token;
+      p.then(
+        () => this.putDone(e, token, ECA.NORMAL),
+        (err: unknown) => this.putDone(e, token, ecaOf(err, ECA.PUTFAIL)),
+      );
+    } else {
+      p.catch((err: unknown) => {
+        if (!this.closed && !e.cleared) this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
+      });
+    }
+    this.setBarrier(p);
   }
 
   private putDone(e: ChannelEntry, token: { req: Message; done: boolean }, eca: number): void {

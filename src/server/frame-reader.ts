@@ -5,7 +5,7 @@
  * resume later without copying), and it can skip a message whose payload is over the server
  * limit (RSRV answers ECA_TOLARGE, discards the bytes and keeps the circuit).
  */
-import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError, decodeMessage } from '../protocol/header.js';
+import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError } from '../protocol/header.js';
 import type { Header, Message } from '../protocol/header.js';
 
 /** A message whose payload was over the limit: its header only (the payload is being discarded). */
@@ -15,6 +15,8 @@ export interface OversizeMessage extends Header {
 }
 
 const SHRINK_ABOVE = 1024 * 1024;
+/** The payload of every message without one (zero length: never written to). */
+const NO_PAYLOAD = Buffer.alloc(0);
 
 export class FrameReader {
   private buf: Buffer;
@@ -117,10 +119,19 @@ export class FrameReader {
       return h;
     }
     if (avail < hlen + payloadSize) return this.compact();
-    const r = decodeMessage(b.subarray(0, this.end), s, Number.MAX_SAFE_INTEGER, false);
-    if (!r) return this.compact();
-    this.start = r.next;
-    return r.message;
+    // decoded in place (no view of the whole buffer per message; no payload view when empty)
+    const p = s + hlen;
+    this.start = p + payloadSize;
+    return {
+      command: b.readUInt16BE(s),
+      payloadSize,
+      dataType: b.readUInt16BE(s + 4),
+      dataCount,
+      parameter1: b.readUInt32BE(s + 8),
+      parameter2: b.readUInt32BE(s + 12),
+      payload: payloadSize === 0 ? NO_PAYLOAD : b.subarray(p, p + payloadSize),
+      extended,
+    };
   }
 
   /**

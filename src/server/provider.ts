@@ -65,6 +65,29 @@ export interface ServedChannel {
   onAccessRightsChange?(listener: () => void): () => void;
   /** Called by the server when the last circuit using this channel object drops it. Optional. */
   release?(): void;
+  /**
+   * Optional fast path of the read and monitor paths: for a channel whose current value is one
+   * number of a numeric native type (SHORT, FLOAT, CHAR, LONG or DOUBLE; not ENUM, not a string),
+   * fill `out` (value, alarm status/severity, time stamp) and return true without allocating.
+   * Return false when the fast path does not apply now: the server then uses `snapshot()`. What it
+   * fills must be what `snapshot()` would report.
+   */
+  readScalar?(out: ScalarState): boolean;
+  /**
+   * Optional synchronous form of `write`: performs the write and returns undefined when it has
+   * completed (processing included), a promise when completion comes later; throws a CaStatusError
+   * when the write is refused. Lets the server answer a put without a promise per request.
+   */
+  writeNow?(value: NativeArray, dbrType: number, client: ClientIdentity): WriteCompletion | undefined;
+}
+
+/** What `ServedChannel.readScalar` fills (a scratch object reused by the server). */
+export interface ScalarState {
+  value: number;
+  status: number;
+  severity: number;
+  secPastEpoch: number;
+  nsec: number;
 }
 
 export interface ChannelProvider {

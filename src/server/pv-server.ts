@@ -183,6 +183,8 @@ export class ServedPv implements ServedChannel {
   private units: string;
   private precision: number;
   private enumStrs: string[] | undefined;
+  /** Declared alarm limits [HIHI, LOLO, HIGH, LOW] (NaN: not declared); posts are checked against them. */
+  private readonly alarmLimits: number[];
   private readonly limits: {
     upperDispLimit: number;
     lowerDispLimit: number;
@@ -226,6 +228,9 @@ export class ServedPv implements ServedChannel {
     this.enumStrs = native === DbrNative.ENUM ? [...(spec.enumStrs ?? [])] : undefined;
     const isFloat = native === DbrNative.FLOAT || native === DbrNative.DOUBLE;
     const alarmDefault = isFloat ? NaN : 0;
+    this.alarmLimits = [spec.highAlarm, spec.lowAlarm, spec.highWarning, spec.lowWarning].map(
+      (x) => x ?? NaN,
+    );
     this.limits = {
       upperDispLimit: spec.highDisp ?? 0,
       lowerDispLimit: spec.lowDisp ?? 0,
@@ -238,8 +243,9 @@ export class ServedPv implements ServedChannel {
     };
     this._value =
       spec.value === undefined ? allocNative(native, count === 1 ? 1 : 0) : this.normalize(spec.value);
-    this._severity = spec.severity ?? Severity.NO_ALARM;
-    this._status = spec.status ?? AlarmStatus.NO_ALARM;
+    const initial = spec.severity === undefined ? this.limitAlarm(this._value) : undefined;
+    this._severity = spec.severity ?? initial?.[0] ?? Severity.NO_ALARM;
+    this._status = spec.status ?? initial?.[1] ?? AlarmStatus.NO_ALARM;
     this._stamp = spec.timestamp === undefined ? epicsNow() : toStamp(spec.timestamp);
   }
 
@@ -350,10 +356,10 @@ export class ServedPv implements ServedChannel {
     const l = this.limits;
     if (meta.highDisp !== undefined) l.upperDispLimit = meta.highDisp;
     if (meta.lowDisp !== undefined) l.lowerDispLimit = meta.lowDisp;
-    if (meta.highAlarm !== undefined) l.upperAlarmLimit = meta.highAlarm;
-    if (meta.highWarning !== undefined) l.upperWarningLimit = meta.highWarning;
-    if (meta.lowWarning !== undefined) l.lowerWarningLimit = meta.lowWarning;
-    if (meta.lowAlarm !== undefined) l.lowerAlarmLimit = meta.lowAlarm;
+    if (meta.highAlarm !== undefined) l.upperAlarmLimit = this.alarmLimits[0] = meta.highAlarm;
+    if (meta.lowAlarm !== undefined) l.lowerAlarmLimit = this.alarmLimits[1] = meta.lowAlarm;
+    if (meta.highWarning !== undefined) l.upperWarningLimit = this.alarmLimits[2] = meta.highWarning;
+    if (meta.lowWarning !== undefined) l.lowerWarningLimit = this.alarmLimits[3] = meta.lowWarning;
     if (meta.highCtrl !== undefined) l.upperCtrlLimit = meta.highCtrl;
     if (meta.lowCtrl !== undefined) l.lowerCtrlLimit = meta.lowCtrl;
     this.cached = undefined;
@@ -362,8 +368,9 @@ export class ServedPv implements ServedChannel {
 
   private store(v: NativeArray, opts: PostOptions): void {
     let mask = DBE.VALUE | DBE.LOG;
-    const sev = opts.severity ?? this._severity;
-    const stat = opts.status ?? this._status;
+    const auto = opts.severity === undefined ? this.limitAlarm(v) : undefined;
+    const sev = opts.severity ?? auto?.[0] ?? this._severity;
+    const stat = opts.status ?? auto?.[1] ?? this._status;
     if (sev !== this._severity || stat !== this._status) mask |= DBE.ALARM;
     this._value = v;
     this._severity = sev;
@@ -371,6 +378,21 @@ export class ServedPv implements ServedChannel {
     this._stamp = toStamp(opts.timestamp);
     this.cached = undefined;
     this.emit(mask);
+  }
+
+  /**
+   * Alarm from the declared alarm limits (as pcaspy and an ai record do: HIHI/LOLO major, HIGH/LOW
+   * minor), for a numeric scalar whose spec set any of them; undefined when no limit applies.
+   */
+  private limitAlarm(v: NativeArray): [number, number] | undefined {
+    const [hihi, lolo, high, low] = this.alarmLimits;
+    if (this.alarmLimits.every(Number.isNaN) || v.length !== 1 || typeof v[0] !== 'number') return undefined;
+    const x = v[0];
+    if (x >= hihi) return [Severity.MAJOR, AlarmStatus.HIHI];
+    if (x <= lolo) return [Severity.MAJOR, AlarmStatus.LOLO];
+    if (x >= high) return [Severity.MINOR, AlarmStatus.HIGH];
+    if (x <= low) return [Severity.MINOR, AlarmStatus.LOW];
+    return [Severity.NO_ALARM, AlarmStatus.NO_ALARM];
   }
 
   private emit(mask: number): void {

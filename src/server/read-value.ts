@@ -71,6 +71,18 @@ export function readData(
       // base's dbGet: an ENUM field of a record without get_enum_str (waveform FTVL=ENUM) has no text
       throw new CaStatusError(ECA.GETFAIL, 'no enum strings for an ENUM value');
     }
+    if (native === DbrNative.STRING && vt === DbrNative.ENUM && (value as string[]).includes('')) {
+      throw new CaStatusError(ECA.GETFAIL, 'an empty string is no enum index');
+    }
+    if (
+      native === DbrNative.STRING &&
+      vt !== DbrNative.STRING &&
+      vt !== DbrNative.ENUM &&
+      (value as string[]).includes('')
+    ) {
+      // base's dbConvert (getStringDouble ...): an empty string reads as 0 (but not as an ENUM)
+      value = (value as string[]).map((x) => (x === '' ? '0' : x));
+    }
     try {
       value = convertValues(value, native, vt, {
         precision: snap.precision,

@@ -54,7 +54,11 @@ function runTool(c: Case, env: NodeJS.ProcessEnv): Promise<RunResult> {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const interrupt = c.seconds ? setTimeout(() => child.kill('SIGINT'), c.seconds * 1000) : undefined;
+    // camonitor: a little longer than the recording (node starts slower than C; lines are compared
+    // as a set, so extra repeats do not matter)
+    const interrupt = c.seconds
+      ? setTimeout(() => child.kill('SIGINT'), (c.seconds + 1.5) * 1000)
+      : undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), (c.seconds || 20) * 1000 + 5000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -118,6 +122,10 @@ describe(
       runSuite('arrays.db', 'arrays.expected.json'));
     it('waveform FTVL=ENUM (no enum strings: string reads fail once it has elements)', () =>
       runSuite('enum-waveform.db', 'enum-waveform.expected.json'));
+    it('calc/calcout A..L metadata from input links, UDF severities, mbbo SDEF/RVAL', () =>
+      runSuite('metadata.db', 'metadata.expected.json'));
+    it('macros with defaults, conversions, calc functions, calcout OOPT/DOPT, subArray, fanout', () =>
+      runSuite('misc.db', 'misc.expected.json'));
     it('command line errors: usage, bad options, unknown PVs, timeouts, refused writes', () =>
       runSuite('records.db', 'cli-errors.expected.json'));
   },
