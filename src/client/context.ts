@@ -475,7 +475,6 @@ export class Context implements CircuitOwner {
   }
 
   private spawnRepeaterWith(spawn: typeof import('node:child_process').spawn): void {
-    if (this._closed) return;
     try {
       const script = fileURLToPath(new URL('../cli/repeater.js', import.meta.url));
       if (!fs.existsSync(script)) return;
