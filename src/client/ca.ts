@@ -10,6 +10,7 @@ import { closeDefaultContext, defaultContext } from './context.js';
 import type { Context } from './context.js';
 import { CaError, TimeoutError } from './errors.js';
 import { toNativeArray } from './put-value.js';
+import { pyFloatRepr } from './pv.js';
 
 export type Chid = Channel;
 
@@ -191,15 +192,18 @@ export function unpackValue(
   const vt = nativeType(r.dbrType);
   if (opts.asString) {
     if (vt === 4 && (chid.elementCount > 1 || r.count > 1)) {
-      const bytes = v as Uint8Array;
-      const nul = bytes.indexOf(0);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, nul < 0 ? bytes.length : nul).toString('utf8');
+      // pyepics ca._as_string: ''.join(chr(i) for i in val if i > 0).strip()
+      let bytes = v as Uint8Array;
+      if (bytes.indexOf(0) >= 0) bytes = bytes.filter((x) => x !== 0);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1').trim();
     }
     if (vt === 3 && r.enumStrs && r.count === 1) {
       const i = (v as Uint16Array)[0]!;
       return r.enumStrs[i] ?? String(i);
     }
-    if (r.count === 1) return Array.isArray(v) ? v[0]! : String(v[0]);
+    // pyepics: str(value), i.e. Python's float repr for FLOAT/DOUBLE ('50.0', not '50')
+    if (r.count === 1)
+      return Array.isArray(v) ? v[0]! : vt === 2 || vt === 6 ? pyFloatRepr(v[0]!) : String(v[0]);
     return Array.isArray(v) ? v : Array.from(v as ArrayLike<number>, (x) => String(x));
   }
   if (r.count === 1 && v.length >= 1 && chid.elementCount <= 1)

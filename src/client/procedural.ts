@@ -18,7 +18,7 @@ import type { Channel, GetResult } from './channel.js';
 import { defaultContext } from './context.js';
 import type { Context } from './context.js';
 import { CaError, NotFoundError } from './errors.js';
-import { AUTOMONITOR_LENGTH, PV, dbrTypeName, fmtTime } from './pv.js';
+import { AUTOMONITOR_LENGTH, PV, fmtTime, pyFloatRepr } from './pv.js';
 import type {
   AccessCallback,
   ConnectionCallback,
@@ -249,6 +249,12 @@ function unpack(r: GetResult, ch: Channel): PVValue {
   return v as PVValue;
 }
 
+/** The non-zero bytes of b as latin-1 text. */
+function bytesNoNul(b: Uint8Array): string {
+  const kept = b.filter((x) => x !== 0);
+  return Buffer.from(kept.buffer, kept.byteOffset, kept.length).toString('latin1');
+}
+
 /** ca-level as_string (pyepics ca._as_string). */
 function asStringCa(
   value: PVValue,
@@ -259,14 +265,18 @@ function asStringCa(
 ): string | string[] {
   const native = ch.nativeType as NativeType;
   if (native === 4 && typeof value !== 'number' && typeof value !== 'string' && count < AUTOMONITOR_LENGTH) {
+    // pyepics: ''.join(chr(i) for i in val if i > 0).strip(): every non-zero byte, one char each
     const b = value as Uint8Array;
-    let end = b.indexOf(0);
-    if (end < 0) end = b.length;
-    return Buffer.from(b.buffer, b.byteOffset, end).toString('utf8').trim();
+    const nul = b.indexOf(0);
+    const text =
+      nul < 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1') : bytesNoNul(b);
+    return text.trim();
   }
   if (native === 3 && count === 1 && typeof value === 'number' && enumStrs && value < enumStrs.length)
     return enumStrs[value];
-  if (count > 1) return `<array count=${count}, type=${dbrTypeName(ftype)}>`;
+  // pyepics: '<array count=%d, type=%d>' with the element count and the numeric DBR type
+  if (count > 1) return `<array count=${count}, type=${ftype}>`;
+  if (typeof value === 'number' && (native === 2 || native === 6)) return pyFloatRepr(value);
   return Array.isArray(value) ? value : String(value);
 }
 
@@ -303,7 +313,8 @@ export async function cagetMany(
           let strs: string[] | undefined;
           if (ch.nativeType === 3 && r.count === 1)
             strs = (await ch.get({ dbrType: 24, count: 1, timeout: opts.timeout ?? 1 })).enumStrs;
-          return asStringCa(v, ch, r.count, r.dbrType, strs);
+          // pyepics' caget_many reads with count = element_count(chid)
+          return asStringCa(v, ch, count || ch.elementCount, r.dbrType, strs);
         } catch {
           return undefined;
         }

@@ -1103,7 +1103,13 @@ export function pvInfo(pv: PV): string {
     if (v === undefined || v === null) return;
     line(k, typeof v === 'number' && !Number.isInteger(v) ? String(v) : String(v));
   };
-  if (data.charValue !== undefined) line('char_value', `'${String(data.charValue)}'`);
+  if (data.charValue !== undefined) {
+    // a list of strings prints as Python's str(list): ['a', 'b']
+    const cv = Array.isArray(data.charValue)
+      ? `[${data.charValue.map((x) => `'${x}'`).join(', ')}]`
+      : data.charValue;
+    line('char_value', `'${cv}'`);
+  }
   add('count', data.count);
   add('nelm', data.nelm);
   add('type', data.type);
@@ -1120,8 +1126,10 @@ export function pvInfo(pv: PV): string {
     line('timestamp', `${formatFixed(data.timestamp, 3)} (${fmtTime(data.timestamp)})`);
   if (data.posixseconds !== undefined) line('posixseconds', pyFloatRepr(data.posixseconds));
   add('nanoseconds', data.nanoseconds);
+  // limits of integer types are Python ints ('0'), of FLOAT/DOUBLE floats ('0.0')
+  const intLimits = native === 1 || native === 4 || native === 5;
   const lim = (k: string, v: number | undefined): void => {
-    if (v !== undefined) line(k, pyFloatRepr(v));
+    if (v !== undefined) line(k, intLimits && Number.isFinite(v) ? String(Math.trunc(v)) : pyFloatRepr(v));
   };
   lim('upper_ctrl_limit', data.upperCtrlLimit);
   lim('lower_ctrl_limit', data.lowerCtrlLimit);

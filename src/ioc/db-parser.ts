@@ -290,7 +290,15 @@ class Parser {
     if (this.depth >= MAX_INCLUDE_DEPTH) this.err(`include "${f}": includes nested too deeply`, line);
     const candidates = f.startsWith('/')
       ? [f]
-      : [joinPath(dirname(this.file), f), ...this.searchPath.map((d) => joinPath(d, f))];
+      : // dbLoadRecords looks in "." (the current directory) first; the including file's
+        // directory is kept as a fallback
+        [
+          ...new Set([
+            joinPath(process.cwd(), f),
+            joinPath(dirname(this.file), f),
+            ...this.searchPath.map((d) => joinPath(d, f)),
+          ]),
+        ];
     let text: string | undefined;
     let used = '';
     for (const cand of candidates) {

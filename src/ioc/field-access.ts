@@ -104,7 +104,7 @@ export function loadFieldText(rec: DbRecord, fd: FieldDef, text: string): void {
       break;
     }
     case 'ENUM': {
-      const i = parseChoice(text, rec.enumStrings(fd), 0xffff);
+      const i = parseChoice(text, rec.enumStrings(fd), 0x10000);
       if (i < 0) throw new Error(`bad enum value "${text}"`);
       rec.v[f] = i;
       break;

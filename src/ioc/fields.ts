@@ -302,9 +302,12 @@ export function parseDbInteger(s: string): number {
   if (t === '') return 0;
   const hex = /^([+-]?)0[xX]([0-9a-fA-F]+)$/.exec(t);
   if (hex) return (hex[1] === '-' ? -1 : 1) * parseInt(hex[2]!, 16);
-  const v = Number(t);
-  if (Number.isNaN(v)) throw new Error(`"${s}" is not an integer`);
-  return Math.trunc(v);
+  // dbPutString parses integers with strtol base 0: a leading 0 means octal
+  const oct = /^([+-]?)0([0-7]+)$/.exec(t);
+  if (oct) return (oct[1] === '-' ? -1 : 1) * parseInt(oct[2]!, 8);
+  // anything else strtol does not consume completely ("1.7", "08", "1e3") is an error in softIoc
+  if (!/^[+-]?\d+$/.test(t) || /^[+-]?0\d/.test(t)) throw new Error(`"${s}" is not an integer`);
+  return Number(t);
 }
 
 /** .db-file float text. */

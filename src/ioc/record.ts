@@ -137,9 +137,8 @@ export abstract class DbRecord {
   ) {
     const defaults = defaultsOf(def);
     this.v = Object.create(defaults.proto) as Record<string, FieldValue>;
-    for (const fd of def.fields) {
-      if (fd.dbf !== 'NOACCESS' && isLink(fd.dbf)) this.links.set(fd.name, new Link(this, fd, ''));
-    }
+    // Link objects are made when a link is set (loadField/putField) or first used (link()): an
+    // empty link is a no-op to resolve, and 100,000 records do not carry ten empty links each.
     for (const fd of defaults.initial) this.loadField(fd, fd.initial!);
     this.v.NAME = name;
     this.v.RTYP = def.name;
@@ -159,7 +158,14 @@ export abstract class DbRecord {
     return this.def.fieldMap.get(name);
   }
   link(name: string): Link {
-    return this.links.get(name)!;
+    let l = this.links.get(name);
+    if (!l) {
+      const fd = this.def.fieldMap.get(name);
+      if (!fd || fd.dbf === 'NOACCESS' || !isLink(fd.dbf)) return l!;
+      l = new Link(this, fd, '');
+      this.links.set(name, l);
+    }
+    return l;
   }
 
   // ---- hooks for record support ----
@@ -251,7 +257,7 @@ export abstract class DbRecord {
   /** dbProcess. */
   process(ctx?: ProcessContext): void {
     if (this.pact) return;
-    const sdis = this.links.get('SDIS')!;
+    const sdis = this.link('SDIS');
     if (sdis.isReadable()) {
       const d = sdis.getNumber(ctx);
       if (d !== undefined) this.v.DISA = coerceToDbf('SHORT', d);
@@ -283,7 +289,7 @@ export abstract class DbRecord {
 
   /** recGblFwdLink. */
   fwdLink(ctx: ProcessContext | undefined): void {
-    this.links.get('FLNK')!.forward(ctx);
+    this.link('FLNK').forward(ctx);
   }
 
   /**
@@ -389,7 +395,7 @@ export abstract class DbRecord {
       const x = value[0]!;
       return typeof x === 'string' ? x : formatNumberText(x, this.meta(fd).precision);
     }
-    if (isLink(fd.dbf)) return this.links.get(fd.name)!.display();
+    if (isLink(fd.dbf)) return this.link(fd.name).display();
     const x = this.v[fd.name];
     if (typeof x === 'string') return x;
     switch (fd.dbf) {

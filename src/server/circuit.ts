@@ -24,14 +24,8 @@ import type { DbrData, NativeArray } from '../protocol/values.js';
 import { FrameReader, MisalignedError, isOversize } from './frame-reader.js';
 import type { OversizeMessage } from './frame-reader.js';
 import { CaStatusError } from './provider.js';
-import type {
-  ChannelProvider,
-  ChannelSnapshot,
-  ClientIdentity,
-  ScalarState,
-  ServedChannel,
-} from './provider.js';
-import { readData, replyCount } from './read-value.js';
+import type { ChannelProvider, ChannelSnapshot, ClientIdentity, ServedChannel } from './provider.js';
+import { readData, readScalarData, replyCount } from './read-value.js';
 import {
   dataHeader,
   dataReply,
@@ -164,61 +158,6 @@ const COPY_LIMIT = 512;
 /** Size of an output slab: replies are encoded into it back to back and written as one buffer. */
 const SLAB_SIZE = 64 * 1024;
 
-// Scratch state of the scalar fast path (used synchronously, never kept).
-const SCALAR: ScalarState = { value: 0, status: 0, severity: 0, secPastEpoch: 0, nsec: 0 };
-const SCALAR_STAMP = { secPastEpoch: 0, nsec: 0 };
-const SCALAR_DATA: DbrData = { value: new Float64Array(1), status: 0, severity: 0, stamp: SCALAR_STAMP };
-/** One-element arrays of each numeric native type (SHORT, FLOAT, CHAR, LONG, DOUBLE). */
-const scalarArrays = (): (Exclude<NativeArray, string[]> | undefined)[] => [
-  undefined,
-  new Int16Array(1),
-  new Float32Array(1),
-  undefined,
-  new Uint8Array(1),
-  new Int32Array(1),
-  new Float64Array(1),
-];
-/** The channel's value in its native type, and the value converted to the requested type. */
-const SCALAR_SRC = scalarArrays();
-const SCALAR_DST = scalarArrays();
-
-/** C (int32) cast of a double on x86-64, as protocol/convert's float -> integer conversion. */
-function cInt32(d: number): number {
-  if (!(d > -2147483649 && d < 2147483648)) return -2147483648;
-  return Math.trunc(d);
-}
-
-/**
- * The DbrData of a one-element read of `dbrType` (plain, STS or TIME family of a numeric, not ENUM,
- * value type) from a channel's `readScalar`, converted as `readData` would; undefined when the fast
- * path does not apply (the caller then goes through `snapshot()`).
- */
-function scalarData(ch: ServedChannel, dbrType: number): DbrData | undefined {
-  if (dbrType > 20 || !ch.readScalar) return undefined;
-  const vt = dbrType % 7;
-  const native = ch.nativeType;
-  const dst = SCALAR_DST[vt];
-  const src = SCALAR_SRC[native];
-  if (!dst || !src || ch.elementCount !== 1 || !ch.readScalar(SCALAR)) return undefined;
-  // stored in the native type first (as the snapshot's typed array does), then converted as
-  // convertValues does between numeric types: float -> integer through a C int32 cast, then the
-  // low bits; anything else by a plain store (exact, or float rounding to nearest)
-  src[0] = SCALAR.value;
-  const d = SCALAR_DATA;
-  if (vt === native) d.value = src;
-  else {
-    const fromFloat = native === DBR.FLOAT || native === DBR.DOUBLE;
-    const toFloat = vt === DBR.FLOAT || vt === DBR.DOUBLE;
-    dst[0] = fromFloat && !toFloat ? cInt32(src[0]!) : src[0]!;
-    d.value = dst;
-  }
-  d.status = SCALAR.status;
-  d.severity = SCALAR.severity;
-  SCALAR_STAMP.secPastEpoch = SCALAR.secPastEpoch;
-  SCALAR_STAMP.nsec = SCALAR.nsec;
-  return d;
-}
-
 export class Circuit {
   readonly identity: ClientIdentity;
   readonly peer: string;
@@ -258,6 +197,9 @@ export class Circuit {
     socket.on('data', (chunk: Buffer) => {
       this.reader.push(chunk);
       this.process();
+      // the replies to a received chunk go out at once, in one write (the nextTick queued by
+      // send() then finds nothing left)
+      if (this.corked) this.uncork();
     });
     socket.on('drain', () => {
       this.flushPending();
@@ -362,7 +304,7 @@ export class Circuit {
 
   /**
    * A one-element data reply (READ, READ_NOTIFY, EVENT_ADD) encoded straight into the slab:
-   * `data` from scalarData (a numeric value type, so never a short string).
+   * `data` from readScalarData (a numeric value type, so never a short string).
    */
   private sendScalar(command: number, dbrType: number, p1: number, p2: number, data: DbrData): void {
     const size = dataReplySize(dbrType, 1);
@@ -827,7 +769,7 @@ export class Circuit {
       return;
     }
     if (m.dataCount <= 1 && e.rights & ACCESS_READ) {
-      const d = scalarData(e.ch, type);
+      const d = readScalarData(e.ch, type);
       if (d) {
         this.sendScalar(m.command, type, notify ? ECA.NORMAL : e.cid, m.parameter2, d);
         return;
@@ -887,7 +829,7 @@ export class Circuit {
         if ((sub.mask & fired) === 0) continue;
         if (sub.count <= 1 && !this.eventsOff && this.pendingSubs.size === 0 && !this.congested) {
           // a scalar update sent at once is encoded straight into the output slab
-          const d = scalarData(e.ch, sub.dbrType);
+          const d = readScalarData(e.ch, sub.dbrType);
           if (d) {
             this.sendScalar(Command.EVENT_ADD, sub.dbrType, ECA.NORMAL, sub.subid, d);
             continue;
@@ -973,10 +915,14 @@ export class Circuit {
     let value: NativeArray;
     const pl = m.payload;
     // one number: read straight from the payload (what decodeDbr gives, without its generic path)
-    if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8) value = Float64Array.of(pl.readDoubleBE(0));
-    else if (m.dataCount === 1 && type === DBR.LONG && pl.length >= 4) value = Int32Array.of(pl.readInt32BE(0));
-    else if (m.dataCount === 1 && type === DBR.FLOAT && pl.length >= 4) value = Float32Array.of(pl.readFloatBE(0));
-    else if (m.dataCount === 1 && type === DBR.SHORT && pl.length >= 2) value = Int16Array.of(pl.readInt16BE(0));
+    if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8)
+      value = Float64Array.of(pl.readDoubleBE(0));
+    else if (m.dataCount === 1 && type === DBR.LONG && pl.length >= 4)
+      value = Int32Array.of(pl.readInt32BE(0));
+    else if (m.dataCount === 1 && type === DBR.FLOAT && pl.length >= 4)
+      value = Float32Array.of(pl.readFloatBE(0));
+    else if (m.dataCount === 1 && type === DBR.SHORT && pl.length >= 2)
+      value = Int16Array.of(pl.readInt16BE(0));
     else {
       try {
         value = decodeDbr(type, m.dataCount, pl).value;
@@ -1059,7 +1005,8 @@ export class Circuit {
       );
     } else {
       p.catch((err: unknown) => {
-        if (!this.closed && !e.cleared) this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
+        if (!this.closed && !e.cleared)
+          this.error(req, e.cid, ecaOf(err, ECA.PUTFAIL), recordName(e.ch.name));
       });
     }
     this.setBarrier(p);

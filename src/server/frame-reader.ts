@@ -55,6 +55,10 @@ export class FrameReader {
       } else {
         let size = this.buf.length;
         while (size < live + len) size *= 2;
+        // a large message whose header is in: room for all of it at once (one copy per chunk,
+        // not a copy per doubling)
+        const whole = this.messageSize();
+        if (whole > size && whole <= this.maxPayload + EXTENDED_HEADER_SIZE) size = whole;
         const nb = Buffer.allocUnsafe(size);
         this.buf.copy(nb, 0, this.start, this.end);
         this.buf = nb;
@@ -132,6 +136,18 @@ export class FrameReader {
       payload: payloadSize === 0 ? NO_PAYLOAD : b.subarray(p, p + payloadSize),
       extended,
     };
+  }
+
+  /** Size of the message at the read position (header + payload), or 0 while its header is incomplete. */
+  private messageSize(): number {
+    const avail = this.end - this.start;
+    if (avail < HEADER_SIZE) return 0;
+    const b = this.buf;
+    const s = this.start;
+    const small = b.readUInt16BE(s + 2);
+    if (small !== 0xffff || !this.allowExtended) return HEADER_SIZE + small;
+    if (avail < EXTENDED_HEADER_SIZE) return 0;
+    return EXTENDED_HEADER_SIZE + b.readUInt32BE(s + 16);
   }
 
   /**

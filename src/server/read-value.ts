@@ -9,7 +9,7 @@ import { dbrValueType } from '../protocol/dbr.js';
 import { convertValues } from '../protocol/convert.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import { CaStatusError } from './provider.js';
-import type { ChannelSnapshot, ServedChannel } from './provider.js';
+import type { ChannelSnapshot, ScalarState, ServedChannel } from './provider.js';
 
 /** Element count a read of `requested` elements answers with (0 = current length). */
 export function replyCount(requested: number, snap: ChannelSnapshot): number {
@@ -98,4 +98,59 @@ export function readData(
     return { ...snap, value, enumStrs: undefined };
   }
   return { ...snap, value };
+}
+
+// Scratch state of the scalar fast path (used synchronously, never kept by anyone).
+const SCALAR: ScalarState = { value: 0, status: 0, severity: 0, secPastEpoch: 0, nsec: 0 };
+const SCALAR_STAMP = { secPastEpoch: 0, nsec: 0 };
+const SCALAR_DATA: DbrData = { value: new Float64Array(1), status: 0, severity: 0, stamp: SCALAR_STAMP };
+/** One-element arrays of each numeric native type (SHORT, FLOAT, CHAR, LONG, DOUBLE). */
+const scalarArrays = (): (Exclude<NativeArray, string[]> | undefined)[] => [
+  undefined,
+  new Int16Array(1),
+  new Float32Array(1),
+  undefined,
+  new Uint8Array(1),
+  new Int32Array(1),
+  new Float64Array(1),
+];
+/** The channel's value in its native type, and the value converted to the requested type. */
+const SCALAR_SRC = scalarArrays();
+const SCALAR_DST = scalarArrays();
+
+/** C (int32) cast of a double on x86-64, as protocol/convert's float -> integer conversion. */
+function cInt32(d: number): number {
+  if (!(d > -2147483649 && d < 2147483648)) return -2147483648;
+  return Math.trunc(d);
+}
+
+/**
+ * The DbrData of a one-element read of `dbrType` (plain, STS or TIME family of a numeric, not ENUM,
+ * value type) from a channel's `readScalar`, converted as `readData` would; undefined when the fast
+ * path does not apply (the caller then goes through `snapshot()`).
+ */
+export function readScalarData(ch: ServedChannel, dbrType: number): DbrData | undefined {
+  if (dbrType > 20 || !ch.readScalar) return undefined;
+  const vt = dbrType % 7;
+  const native = ch.nativeType;
+  const dst = SCALAR_DST[vt];
+  const src = SCALAR_SRC[native];
+  if (!dst || !src || ch.elementCount !== 1 || !ch.readScalar(SCALAR)) return undefined;
+  // stored in the native type first (as the snapshot's typed array does), then converted as
+  // convertValues does between numeric types: float -> integer through a C int32 cast, then the
+  // low bits; anything else by a plain store (exact, or float rounding to nearest)
+  src[0] = SCALAR.value;
+  const d = SCALAR_DATA;
+  if (vt === native) d.value = src;
+  else {
+    const fromFloat = native === DBR.FLOAT || native === DBR.DOUBLE;
+    const toFloat = vt === DBR.FLOAT || vt === DBR.DOUBLE;
+    dst[0] = fromFloat && !toFloat ? cInt32(src[0]!) : src[0]!;
+    d.value = dst;
+  }
+  d.status = SCALAR.status;
+  d.severity = SCALAR.severity;
+  SCALAR_STAMP.secPastEpoch = SCALAR.secPastEpoch;
+  SCALAR_STAMP.nsec = SCALAR.nsec;
+  return d;
 }

@@ -126,6 +126,8 @@ describe(
       runSuite('metadata.db', 'metadata.expected.json'));
     it('macros with defaults, conversions, calc functions, calcout OOPT/DOPT, subArray, fanout', () =>
       runSuite('misc.db', 'misc.expected.json'));
+    it('.db syntax: unquoted values, record("*"), grecord, aliases, info, octal/hex, nan/inf, big enums', () =>
+      runSuite('parser.db', 'parser.expected.json'));
     it('command line errors: usage, bad options, unknown PVs, timeouts, refused writes', () =>
       runSuite('records.db', 'cli-errors.expected.json'));
   },

@@ -14,9 +14,12 @@
  *   image              a 65536-byte waveform
  *
  * plus simulated motors `sim:mtr1`..`sim:mtr6` (the names pyepics' tests use), a scaler
- * `sim:scaler1` and an mca `sim:mca1` when the IOC has those record types. Initial array / string
+ * `sim:scaler1`, an mca `sim:mca1`, a SIS3820 multi-channel scaler `sim:SIS1:` (see struck.ts) and a
+ * transform record `sim:userTran1` when the IOC has those record types. Initial array / string
  * contents are given by `demoInitialValues()` (written after iocInit).
  */
+
+import { struckDatabase } from './struck.js';
 
 export interface DemoOptions {
   /** Number of idNN prefixes (default 36). */
@@ -29,6 +32,10 @@ export interface DemoOptions {
   mca?: boolean;
   /** Prefix of the motors/scaler/mca (default 'sim:'). */
   simPrefix?: string;
+  /** Include a simulated SIS3820 multi-channel scaler `<simPrefix>SIS1:` (8 mcas; default true). */
+  struck?: boolean;
+  /** Include a transform record `<simPrefix>userTran1` (default true). */
+  transform?: boolean;
 }
 
 /** `id01`, `id02`, ... */
@@ -175,6 +182,11 @@ export function mcaRecord(name: string): string {
   });
 }
 
+/** A transform record (synApps userTransform) with empty rows and PREC 4. */
+export function transformRecord(name: string): string {
+  return rec('transform', name, { DESC: 'user transform', PREC: 4, COPT: 'Conditional' });
+}
+
 /** The whole demo database as .db text. `recordTypes` limits it to types the IOC knows. */
 export function demoDatabase(opts: DemoOptions = {}, recordTypes?: readonly string[]): string {
   const count = opts.count ?? 36;
@@ -188,6 +200,9 @@ export function demoDatabase(opts: DemoOptions = {}, recordTypes?: readonly stri
   if (has('motor')) for (let i = 1; i <= motors; i++) parts.push(motorRecord(`${sim}mtr${i}`, i));
   if ((opts.scaler ?? true) && has('scaler')) parts.push(scalerRecord(`${sim}scaler1`));
   if ((opts.mca ?? true) && has('mca')) parts.push(mcaRecord(`${sim}mca1`));
+  if ((opts.struck ?? true) && has('mca') && has('dfanout'))
+    parts.push(struckDatabase(`${sim}SIS1:`, { nchan: 8, nuse: 1024 }));
+  if ((opts.transform ?? true) && has('transform')) parts.push(transformRecord(`${sim}userTran1`));
   return parts.join('\n');
 }
 

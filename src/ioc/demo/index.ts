@@ -6,5 +6,7 @@ export {
   motorRecord,
   scalerRecord,
   mcaRecord,
+  transformRecord,
   type DemoOptions,
 } from './database.js';
+export { struckDatabase, type StruckDbOptions } from './struck.js';

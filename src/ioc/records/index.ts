@@ -14,6 +14,7 @@ import { selRecordType } from './sel.js';
 import { seqRecordType } from './seq.js';
 import { stringinRecordType, stringoutRecordType } from './string.js';
 import { subArrayRecordType } from './subArray.js';
+import { transformRecordType } from './transform.js';
 import { aaiRecordType, aaoRecordType, waveformRecordType } from './waveform.js';
 
 export const RECORD_TYPES: readonly RecordTypeDef[] = [
@@ -43,4 +44,5 @@ export const RECORD_TYPES: readonly RecordTypeDef[] = [
   mbboDirectRecordType,
   selRecordType,
   seqRecordType,
+  transformRecordType,
 ];
