@@ -268,8 +268,7 @@ function asStringCa(
     // pyepics: ''.join(chr(i) for i in val if i > 0).strip(): every non-zero byte, one char each
     const b = value as Uint8Array;
     const nul = b.indexOf(0);
-    const text =
-      nul < 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1') : bytesNoNul(b);
+    const text = nul < 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1') : bytesNoNul(b);
     return text.trim();
   }
   if (native === 3 && count === 1 && typeof value === 'number' && enumStrs && value < enumStrs.length)

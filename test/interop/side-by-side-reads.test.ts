@@ -11,10 +11,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { Context } from '../../src/client/context.js';
 import { PV } from '../../src/client/pv.js';
-import { caget, cagetMany, caput } from '../../src/client/procedural.js';
+import { caget, cagetMany, cainfo, caput } from '../../src/client/procedural.js';
 import * as ca from '../../src/client/ca.js';
 import { startIoc, type IocProcess } from '../helpers/ioc-process.js';
 import { killAllPython, peersSkipReason, runPyepicsJson } from '../helpers/peers.js';
@@ -78,6 +77,7 @@ describe('side by side with pyepics: reads of every record type and form', { ski
       r.units = toJson(pv.units);
       r.precision = toJson(pv.precision);
       r.info = pv.info.split('\n');
+      r.cainfo = (await cainfo(n, { printOut: false, context: ctx })).split('\n');
       ours.pv[n] = r;
       pv.disconnect();
 
@@ -119,7 +119,7 @@ describe('side by side with pyepics: reads of every record type and form', { ski
       const p = py.pv[n];
       const o = ours.pv[n];
       for (const k of Object.keys(p)) {
-        if (k === 'info') continue;
+        if (k === 'info' || k === 'cainfo') continue;
         diff(pyNorm(p[k]), o[k], `${n}.${k}`, diffs);
       }
       assert.ok(!('info' in p) || 'info' in o, n);
@@ -216,24 +216,26 @@ describe('side by side with pyepics: reads of every record type and form', { ski
     assert.deepEqual(diffs, []);
   });
 
-  test('PV.info: line by line, after mapping pyepics 3.4.1 layout to ours', () => {
+  test('PV.info and cainfo(): line by line, after mapping pyepics 3.4.1 layout to ours', () => {
     // Ours follows newer pyepics' layout (keys padded to 15/20, char_status / char_severity lines,
     // ', ....' array tail, no ':' after the callback count). Timestamp lines are skipped; libca
     // names the host by reverse lookup ('localhost'), we print the address.
     const diffs: string[] = [];
     for (const n of NAMES) {
-      const p = infoPairs(py.pv[n].info as string[]).map(([k, v]) => [
-        k,
-        k === 'host' ? v.replace(/^localhost:/, '127.0.0.1:') : v,
-      ]);
-      const o = infoPairs(ours.pv[n].info as string[]).filter(
-        ([k]) => k !== 'char_status' && k !== 'char_severity',
-      );
-      diff(p, o, `${n}.info`, diffs);
-      const st = infoPairs(ours.pv[n].info as string[]);
-      const status = st.find(([k]) => k === 'status')?.[1];
-      const cs = st.find(([k]) => k === 'char_status')?.[1];
-      if (status !== undefined) assert.ok(cs, `${n}: char_status line`);
+      for (const form of ['info', 'cainfo']) {
+        const p = infoPairs(py.pv[n][form] as string[]).map(([k, v]) => [
+          k,
+          k === 'host' ? v.replace(/^localhost:/, '127.0.0.1:') : v,
+        ]);
+        const o = infoPairs(ours.pv[n][form] as string[]).filter(
+          ([k]) => k !== 'char_status' && k !== 'char_severity',
+        );
+        diff(p, o, `${n}.${form}`, diffs);
+        const st = infoPairs(ours.pv[n][form] as string[]);
+        const status = st.find(([k]) => k === 'status')?.[1];
+        const cs = st.find(([k]) => k === 'char_status')?.[1];
+        if (status !== undefined) assert.ok(cs, `${n}: char_status line`);
+      }
     }
     assert.deepEqual(diffs, []);
   });

@@ -450,7 +450,10 @@ export class McaRecord extends SimRecord {
   private fieldsOfArrays: Map<string, McaArrayField> | undefined;
 
   protected createSimulation(): RecordSimulation {
-    return new McaSim(this);
+    // a seed per record name: the mcas of one IOC (e.g. a Struck's channels) count independently
+    let seed = 4242;
+    for (let i = 0; i < this.name.length; i++) seed = (Math.imul(seed, 31) + this.name.charCodeAt(i)) >>> 0;
+    return new McaSim(this, { seed });
   }
   protected override arraySize(field: string): number {
     return field in MCA_ARRAY_FIELDS ? Math.max(1, this.num('NMAX')) : 0;

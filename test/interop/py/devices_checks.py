@@ -2,9 +2,12 @@
 driving the simulated records of `tsepics ioc`. Each check_* function returns a dict of what it
 observed; test/interop/pyepics-devices-sim.test.ts asserts on it.
 
-pyepics 3.4.1's devices/mca.py (ROI) and devices/transform.py name the Python 2 builtins
-`basestring` and `unicode`, which raise NameError on Python 3; install_py2_names() defines them so
-that those classes can be driven at all (it changes nothing else).
+Workarounds for bugs of pyepics 3.4.1 itself (not of the IOC), so that those classes can be driven:
+- devices/mca.py (ROI) and devices/transform.py name the Python 2 builtins `basestring` and
+  `unicode` (NameError on Python 3): install_py2_names() defines them.
+- Transform.__init__ assigns self.attrs before Device.__init__, which Device.__setattr__ drops
+  (AttributeError "Transform has no attribute attrs"): transform_class() adds 'attrs' to _nonpvs.
+- Transform.set_comment puts an undefined name (NameError): comments are set with set_row.
 """
 
 import builtins
@@ -12,6 +15,7 @@ import time
 
 import numpy as np
 import epics
+import epics.devices
 from epics import ca
 
 
@@ -20,6 +24,15 @@ def install_py2_names():
         builtins.basestring = str
     if not hasattr(builtins, "unicode"):
         builtins.unicode = str
+
+
+def transform_class():
+    base = epics.devices.Transform
+
+    class Transform(base):
+        _nonpvs = tuple(epics.Device._nonpvs) + ("attrs",)
+
+    return Transform
 
 
 def _wait(pred, timeout=10.0):
@@ -93,18 +106,18 @@ def check_scaler(name, ctime=0.5):
     s = epics.devices.Scaler(name, nchan=8)
     out = {}
     s.OneShotMode()
+    s.EnableCalcs()
+    s.setCalc(2, "A*2")
     t0 = time.time()
     s.Count(ctime=ctime, wait=True)
     out["count_seconds"] = time.time() - t0
+    epics.poll(evt=0.3, iot=0.3)
     out["T"] = s.get("T")
     out["TP"] = s.get("TP")
     out["CNT"] = s.get("CNT")
     out["FREQ"] = epics.caget(name + ".FREQ")
     out["names"] = s.getNames()
     out["read"] = s.Read()
-    s.setCalc(2, "A*2")
-    s.EnableCalcs()
-    epics.poll(evt=0.3, iot=0.3)
     out["calc2"] = s.get("calc2")
     out["read_calc"] = s.Read(use_calc=True)
     return out
@@ -175,10 +188,11 @@ def check_struck(prefix, nchan=4):
 
 def check_transform(name):
     install_py2_names()
-    t = epics.devices.Transform(name)
+    t = transform_class()(name)
     out = {}
     t.put("COPT", 0, wait=True)
-    t.set_comment("A", "x position")
+    # (Transform.set_comment itself raises NameError: it puts an undefined name `calc`)
+    t.set_row("A", {"Comment": "x position"})
     t.set_calc("B", "A*2")
     t.set_calc("C", "B+P")
     t.set_calc("D", "A+*")
@@ -213,7 +227,7 @@ def check_device_alarm(prefix):
     out["bi1"] = d.get("bi1", as_string=True)
     saved = d.save_state()
     d.put("ao1", 7.0, wait=True)
-    d.restore_state()
+    d.restore_state(saved)
     epics.poll(evt=0.3, iot=0.3)
     out["restored"] = d.get("ao1")
     out["saved_keys"] = sorted(saved.keys())

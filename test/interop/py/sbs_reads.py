@@ -46,6 +46,7 @@ for n, pv in pvs.items():
     r["units"] = pv.units
     r["precision"] = pv.precision
     r["info"] = info_lines(pv)
+    r["cainfo"] = epics.cainfo(n, print_out=False).split("\n")
     out["pv"][n] = r
 
     chid = ca.create_channel(n, connect=True)
