@@ -89,6 +89,7 @@ test('Struck: connect, configure, erase+start, preset stop, per-channel data, sa
     assert.equal(d.length, 256);
     assert.ok(sum(d) > 0, 'every channel counted');
   }
+  assert.notDeepEqual(all[0], all[1], 'channels count independently');
   const first = await s.readMca(2, 16);
   assert.equal(first.length, 16);
   await assert.rejects(s.readMca(9), DeviceError);

@@ -107,9 +107,13 @@ describe('pyepics devices drive the simulated records of tsepics ioc', { skip },
   let ioc: IocProcess;
   let dir: string;
   const py = (call: string, timeout = 60): Promise<Json> =>
-    runPyepicsJson<Json>(`from common import emit\nfrom devices_checks import *\nemit(${call})`, ioc.clientEnv, {
-      timeout,
-    });
+    runPyepicsJson<Json>(
+      `from common import emit\nfrom devices_checks import *\nemit(${call})`,
+      ioc.clientEnv,
+      {
+        timeout,
+      },
+    );
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsepics-pydev-'));
@@ -154,7 +158,10 @@ describe('pyepics devices drive the simulated records of tsepics ioc', { skip },
 
   test('epics.devices.Scaler: count for a preset time, names, channels, user calcs', async () => {
     const r = await py(`check_scaler("${P}scaler1", 0.5)`);
-    assert.ok(Number(r.count_seconds) >= 0.45, `Count(wait=True) returned after TP: ${String(r.count_seconds)}`);
+    assert.ok(
+      Number(r.count_seconds) >= 0.45,
+      `Count(wait=True) returned after TP: ${String(r.count_seconds)}`,
+    );
     assert.ok(Number(r.count_seconds) < 5);
     close(r.T, 0.5, 0.02, 'elapsed time T');
     assert.equal(r.CNT, 0, 'Done');
@@ -168,7 +175,10 @@ describe('pyepics devices drive the simulated records of tsepics ioc', { skip },
 
   test('epics.devices.Mca: acquisition for a real-time preset and ROIs', async () => {
     const r = await py(`check_mca("${P}mca1", 0.5)`);
-    assert.ok(Number(r.acquire_seconds) >= 0.45, `ERST with wait returned after PRTM: ${String(r.acquire_seconds)}`);
+    assert.ok(
+      Number(r.acquire_seconds) >= 0.45,
+      `ERST with wait returned after PRTM: ${String(r.acquire_seconds)}`,
+    );
     assert.equal(r.ACQG, 0);
     close(r.ERTM, 0.5, 0.02, 'ERTM');
     assert.equal(r.nord, 1024);

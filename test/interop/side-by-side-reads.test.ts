@@ -92,16 +92,14 @@ describe('side by side with pyepics: reads of every record type and form', { ski
     }
     ours.caget_many = toJson(await cagetMany(NAMES, { context: ctx }));
     ours.caget_many_str = toJson(await cagetMany(NAMES, { asString: true, context: ctx }));
+    // SBS_DUMP=file: both sides as JSON, for debugging a difference
+    if (process.env.SBS_DUMP) writeFileSync(process.env.SBS_DUMP, JSON.stringify({ py, ours }));
   });
 
   after(async () => {
     killAllPython();
     await ctx?.close();
     await ioc?.stop();
-  });
-
-  test('dump (SBS_DUMP=file writes both sides, for debugging)', () => {
-    if (process.env.SBS_DUMP) writeFileSync(process.env.SBS_DUMP, JSON.stringify({ py, ours }));
   });
 
   test('every PV connects on both sides with the same native type, count and nelm', () => {

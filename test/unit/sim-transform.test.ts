@@ -98,7 +98,11 @@ test('rows M..P and expressions naming more than A..L', async () => {
   const args = new Float64Array(12);
   args.set([1, 2, 3, 4]);
   assert.equal(c.calc.evaluate(args), 1 + 2 * 2 + Math.max(3, 4));
-  assert.deepEqual([...compileTransformCalc('A+PI+1e3').slotRow].slice(0, 3), [0, 1, 2], 'A..L only: identity');
+  assert.deepEqual(
+    [...compileTransformCalc('A+PI+1e3').slotRow].slice(0, 3),
+    [0, 1, 2],
+    'A..L only: identity',
+  );
   assert.throws(() => compileTransformCalc('A+B+C+D+E+F+G+H+I+J+K+L+M'), RangeError);
 });
 
@@ -171,4 +175,19 @@ test('a written value overwritten by its expression is posted again (monitors no
   await db.put('T.B', 100);
   assert.equal(num(db, 'T.B'), 3);
   assert.equal(seen.at(-1), 3);
+});
+
+test('expressions longer than 40 characters through the CLCx$ long-string channel', async () => {
+  const db = load(`record(transform, "T") { field(INPA, "2") }`);
+  const expr = Array.from({ length: 30 }, () => 'A').join('+');
+  await db.put('T.CLCB$', Uint8Array.from([...expr].map((c) => c.charCodeAt(0)).concat([0])), 4);
+  assert.equal(
+    Buffer.from(db.get('T.CLCB$') as Uint8Array)
+      .toString('latin1')
+      .replace(/\0.*$/, ''),
+    expr,
+  );
+  await db.put('T.PROC', 1);
+  assert.equal(num(db, 'T.B'), 60);
+  assert.equal(num(db, 'T.CBV'), 0);
 });

@@ -94,7 +94,12 @@ export function struckDatabase(prefix: string, opts: StruckDbOptions = {}): stri
   bo('EraseAll', 'ERAS', 'Done', 'Erase');
   bo('ReadAll', 'READ', 'Done', 'Read');
   out.push(rec('bo', `${p}DoReadAll`, { ZNAM: 'Done', ONAM: 'Read', OUT: `${p}ReadAll.VAL PP` }));
-  const num = (type: 'ao' | 'longout', name: string, field: string, extra: Record<string, string | number>): void => {
+  const num = (
+    type: 'ao' | 'longout',
+    name: string,
+    field: string,
+    extra: Record<string, string | number>,
+  ): void => {
     const [fan, head] = fanChain(p, name, field, nchan);
     out.push(fan, rec(type, `${p}${name}`, { ...extra, OUT: `${head}.VAL PP` }));
   };

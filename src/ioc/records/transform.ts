@@ -74,7 +74,7 @@ function isIdentChar(c: string): boolean {
 export function replaceMacros(expr: string, macros: readonly { name: string; letter: string }[]): string {
   if (macros.length === 0 || !expr.includes('$')) return expr;
   let out = '';
-  for (let i = 0; i < expr.length; ) {
+  for (let i = 0; i < expr.length;) {
     let taken = false;
     if (expr[i] === '$') {
       for (const m of macros) {
@@ -99,7 +99,7 @@ export function replaceMacros(expr: string, macros: readonly { name: string; let
 export function compileTransformCalc(expr: string): TransformCalc {
   // find the single-letter identifiers (skipping quoted text and number literals)
   const spans: { at: number; row: number }[] = [];
-  for (let i = 0; i < expr.length; ) {
+  for (let i = 0; i < expr.length;) {
     const c = expr[i]!;
     if (c === '"' || c === "'") {
       const j = expr.indexOf(c, i + 1);
