@@ -264,8 +264,9 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
       e instanceof MacroError ||
       (e as NodeJS.ErrnoException).code === 'ENOENT'
     ) {
+      // softIoc: a failed dbLoadRecords throws out of main, which exits with status 2
       err(`ERROR: ${(e as Error).message}\n`);
-      return 1;
+      return 2;
     }
     err(`ERROR: ${(e as Error).message}\n`);
     return 1;

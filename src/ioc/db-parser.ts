@@ -303,7 +303,9 @@ class Parser {
     let used = '';
     for (const cand of candidates) {
       try {
-        text = read(cand);
+        const t = read(cand);
+        if (typeof t !== 'string') continue; // a reader may answer "no such file" with undefined
+        text = t;
         used = cand;
         break;
       } catch {

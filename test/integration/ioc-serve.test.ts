@@ -128,7 +128,7 @@ test('-x PREFIX: a put to PREFIX:exit ends the IOC with that status', async () =
   }
 });
 
-test('bad database: clear error with file:line and exit status 1, nothing served', async () => {
+test('bad database: clear error with file:line and exit status 2 (as softIoc), nothing served', async () => {
   const bad = join(tmp, 'bad.db');
   writeFileSync(bad, 'record(ai, "a") {\n  field(VAL, "1")\n  field(BOGUS, "2")\n}\n');
   const port = await freePort();
@@ -139,7 +139,7 @@ test('bad database: clear error with file:line and exit status 1, nothing served
     stderr: (s) => out.push(s),
     signal: new AbortController().signal,
   });
-  assert.equal(code, 1);
+  assert.equal(code, 2);
   assert.equal(out.join(''), `ERROR: ${bad}:3: record "a": no field BOGUS in record type ai\n`);
 });
 
