@@ -4,6 +4,7 @@
  */
 import { DBR, ECA, EPICS_EPOCH_OFFSET, ecaMessage } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
+import { LIMIT_KEYS } from '../protocol/dbr.js';
 import type { NativeArray } from '../protocol/values.js';
 import type { Channel, GetResult, Subscription } from './channel.js';
 import { closeDefaultContext, defaultContext } from './context.js';
@@ -224,16 +225,7 @@ function metadataOf(r: GetResult): CaMetadata {
   if (r.units !== undefined) md.units = r.units;
   if (r.precision !== undefined) md.precision = r.precision;
   if (r.enumStrs !== undefined) md.enumStrs = r.enumStrs;
-  for (const k of [
-    'upperDispLimit',
-    'lowerDispLimit',
-    'upperAlarmLimit',
-    'upperWarningLimit',
-    'lowerWarningLimit',
-    'lowerAlarmLimit',
-    'upperCtrlLimit',
-    'lowerCtrlLimit',
-  ] as const) {
+  for (const k of LIMIT_KEYS) {
     if (r[k] !== undefined) md[k] = r[k];
   }
   return md;

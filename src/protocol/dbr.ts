@@ -315,7 +315,8 @@ function intLimit(v: number | undefined): number {
   return Math.trunc(v);
 }
 
-const LIMIT_KEYS = [
+/** The eight limit fields of DBR_GR/DBR_CTRL data, in wire order (GR carries the first six). */
+export const LIMIT_KEYS = [
   'upperDispLimit',
   'lowerDispLimit',
   'upperAlarmLimit',

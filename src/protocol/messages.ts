@@ -115,6 +115,18 @@ export function dbrMessage(
 // ---------------------------------------------------------------------------------------------
 // Version, search, beacons, repeater (UDP) and name-server search (TCP)
 
+/** A message carrying an already encoded payload (copied and zero-padded to a multiple of 8). */
+function payloadMessage(
+  command: number,
+  type: number,
+  count: number,
+  parameter1: number,
+  parameter2: number,
+  payload: Uint8Array,
+): Buffer {
+  return encodeMessage({ command, dataType: type, dataCount: count, parameter1, parameter2 }, payload);
+}
+
 /** TCP VERSION: client -> server carries the priority (0-99); server -> client priority 0. */
 export function versionMessage(priority = 0, minor: number = CA_MINOR_VERSION): Buffer {
   return encodeHeaderOnly(Command.VERSION, priority, minor, 0, 0);
@@ -217,25 +229,16 @@ export function repeaterConfirm(addr: number | string): Buffer {
 // Circuit set-up
 
 export function clientName(user: string): Buffer {
-  return encodeMessage(
-    { command: Command.CLIENT_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
-    nulTerminated(user),
-  );
+  return payloadMessage(Command.CLIENT_NAME, 0, 0, 0, 0, nulTerminated(user));
 }
 
 export function hostName(host: string): Buffer {
-  return encodeMessage(
-    { command: Command.HOST_NAME, dataType: 0, dataCount: 0, parameter1: 0, parameter2: 0 },
-    nulTerminated(host),
-  );
+  return payloadMessage(Command.HOST_NAME, 0, 0, 0, 0, nulTerminated(host));
 }
 
 /** CREATE_CHAN request: payload the PV name, p1 = cid, p2 = client minor. */
 export function createChanRequest(name: string, cid: number, minor: number = CA_MINOR_VERSION): Buffer {
-  return encodeMessage(
-    { command: Command.CREATE_CHAN, dataType: 0, dataCount: 0, parameter1: cid, parameter2: minor },
-    nulTerminated(name),
-  );
+  return payloadMessage(Command.CREATE_CHAN, 0, 0, cid, minor, nulTerminated(name));
 }
 
 /**
@@ -312,10 +315,7 @@ export function readNotifyReply(
   status: number,
   dataBuf: Uint8Array,
 ): Buffer {
-  return encodeMessage(
-    { command: Command.READ_NOTIFY, dataType: type, dataCount: count, parameter1: status, parameter2: ioid },
-    dataBuf,
-  );
+  return payloadMessage(Command.READ_NOTIFY, type, count, status, ioid, dataBuf);
 }
 
 /** READ_NOTIFY reply encoding `data` directly into the message (one allocation, no copy). */
@@ -341,10 +341,7 @@ export function readNotifyFailReply(
   status: number,
   size: number,
 ): Buffer {
-  return encodeMessage(
-    { command: Command.READ_NOTIFY, dataType: type, dataCount: count, parameter1: status, parameter2: ioid },
-    Buffer.alloc(size),
-  );
+  return payloadMessage(Command.READ_NOTIFY, type, count, status, ioid, Buffer.alloc(size));
 }
 
 /** Legacy READ reply as RSRV sends it: p1 = cid, p2 = ioid; a single string in short form. */
@@ -363,10 +360,7 @@ export function writeRequest(
   count: number,
   dataBuf: Uint8Array,
 ): Buffer {
-  return encodeMessage(
-    { command: Command.WRITE, dataType: type, dataCount: count, parameter1: sid, parameter2: cid },
-    dataBuf,
-  );
+  return payloadMessage(Command.WRITE, type, count, sid, cid, dataBuf);
 }
 
 /** WRITE_NOTIFY request with an encoded payload: p1 = sid, p2 = ioid. */
@@ -377,10 +371,7 @@ export function writeNotifyRequest(
   count: number,
   dataBuf: Uint8Array,
 ): Buffer {
-  return encodeMessage(
-    { command: Command.WRITE_NOTIFY, dataType: type, dataCount: count, parameter1: sid, parameter2: ioid },
-    dataBuf,
-  );
+  return payloadMessage(Command.WRITE_NOTIFY, type, count, sid, ioid, dataBuf);
 }
 
 /**
@@ -404,13 +395,7 @@ export function writeRequestDbr(
 
 /** WRITE_NOTIFY reply: type and count echoed, p1 = ECA status, p2 = ioid. */
 export function writeNotifyReply(ioid: number, type: number, count: number, status: number): Buffer {
-  return encodeMessage({
-    command: Command.WRITE_NOTIFY,
-    dataType: type,
-    dataCount: count,
-    parameter1: status,
-    parameter2: ioid,
-  });
+  return encodeHeaderOnly(Command.WRITE_NOTIFY, type, count, status, ioid);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,10 +411,7 @@ export function eventAddRequest(
 ): Buffer {
   const payload = Buffer.alloc(16);
   payload.writeUInt16BE(mask & 0xffff, 12);
-  return encodeMessage(
-    { command: Command.EVENT_ADD, dataType: type, dataCount: count, parameter1: sid, parameter2: subid },
-    payload,
-  );
+  return payloadMessage(Command.EVENT_ADD, type, count, sid, subid, payload);
 }
 
 /** The fields of an EVENT_ADD request payload. Throws ProtocolError when shorter than 14 bytes. */
@@ -454,10 +436,7 @@ export function eventAddReply(
   status: number,
   dataBuf: Uint8Array,
 ): Buffer {
-  return encodeMessage(
-    { command: Command.EVENT_ADD, dataType: type, dataCount: count, parameter1: status, parameter2: subid },
-    dataBuf,
-  );
+  return payloadMessage(Command.EVENT_ADD, type, count, status, subid, dataBuf);
 }
 
 /** EVENT_ADD update encoding `data` in place. */
@@ -479,13 +458,7 @@ export function eventCancelRequest(sid: number, subid: number, type: number, cou
 
 /** Cancel confirmation: an EVENT_ADD with no payload, p1 = sid, p2 = subid. */
 export function eventCancelReply(sid: number, subid: number, type: number, count: number): Buffer {
-  return encodeMessage({
-    command: Command.EVENT_ADD,
-    dataType: type,
-    dataCount: count,
-    parameter1: sid,
-    parameter2: subid,
-  });
+  return encodeHeaderOnly(Command.EVENT_ADD, type, count, sid, subid);
 }
 
 // ---------------------------------------------------------------------------------------------

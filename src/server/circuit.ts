@@ -897,21 +897,16 @@ export class Circuit {
     const e = this.entryFor(m);
     if (!e) return;
     const type = m.dataType;
-    const name = recordName(e.ch.name);
     if (!isValidDbrType(type)) {
-      if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, ECA.BADTYPE, m.parameter2));
-      else this.error(m, e.cid, ECA.BADTYPE, name);
+      this.writeFail(m, e, notify, ECA.BADTYPE);
       this.closeAfterFlush();
       return;
     }
-    const fail = (eca: number): void => {
-      if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, eca, m.parameter2));
-      else this.error(m, e.cid, eca, name);
-    };
-    if (!(e.rights & ACCESS_WRITE)) return fail(ECA.NOWTACCESS);
+    if (!(e.rights & ACCESS_WRITE)) return this.writeFail(m, e, notify, ECA.NOWTACCESS);
     // db_access refuses other valid types (STS, TIME ...) for puts: ECA_PUTFAIL, as RSRV
-    if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS) return fail(ECA.PUTFAIL);
-    if (m.dataCount === 0) return fail(ECA.BADCOUNT);
+    if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS)
+      return this.writeFail(m, e, notify, ECA.PUTFAIL);
+    if (m.dataCount === 0) return this.writeFail(m, e, notify, ECA.BADCOUNT);
     let value: NativeArray;
     const pl = m.payload;
     // one number: read straight from the payload (what decodeDbr gives, without its generic path)
@@ -927,7 +922,7 @@ export class Circuit {
       try {
         value = decodeDbr(type, m.dataCount, pl).value;
       } catch {
-        return fail(ECA.BADCOUNT);
+        return this.writeFail(m, e, notify, ECA.BADCOUNT);
       }
     }
     if (!e.putActive && e.puts.length === 0 && e.ch.writeNow) {
@@ -941,6 +936,12 @@ export class Circuit {
     e.puts.push({ notify, req, value });
     this.queuedPuts++;
     this.runPuts(e);
+  }
+
+  /** A refused WRITE / WRITE_NOTIFY: WRITE_NOTIFY gets its reply with the status, WRITE an ERROR. */
+  private writeFail(m: Message, e: ChannelEntry, notify: boolean, eca: number): void {
+    if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, m.dataType, m.dataCount, eca, m.parameter2));
+    else this.error(m, e.cid, eca, recordName(e.ch.name));
   }
 
   private runPuts(e: ChannelEntry): void {

@@ -13,37 +13,12 @@ import { CaError } from '../../src/client/errors.js';
 import type { Channel } from '../../src/client/channel.js';
 import { Command, DBR } from '../../src/protocol/constants.js';
 import { MessageReader, encodeMessage } from '../../src/protocol/header.js';
-import type { Message } from '../../src/protocol/header.js';
 import { serve } from '../../src/server/index.js';
+import { flipBytes, randomBytes, reencode, rng } from '../helpers/fuzz.js';
 import { loadTrace, tcpStreams, traceNames, udpDatagrams } from '../helpers/traces.js';
 import { CrashGuard, LOOPBACK, figure, mb, memNow, openFds, sleep, until } from './helpers.js';
 
 const FUZZ_MS = Number(process.env.TSEPICS_FUZZ_MS ?? 4000);
-
-/** mulberry32: reproducible from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function reencode(m: Message): Buffer {
-  return encodeMessage(
-    {
-      command: m.command,
-      dataType: m.dataType,
-      dataCount: m.dataCount,
-      parameter1: m.parameter1,
-      parameter2: m.parameter2,
-    },
-    m.payload,
-  );
-}
 
 interface Corpus {
   /** Server → client TCP messages, by command. */
@@ -80,8 +55,7 @@ function mutate(b: Buffer, r: () => number): Buffer {
   const int = (n: number): number => Math.floor(r() * n);
   switch (int(7)) {
     case 0: // flip bytes anywhere
-      for (let i = 0; i < 1 + int(4) && out.length; i++) out[int(out.length)] = int(256);
-      return out;
+      return flipBytes(out, r);
     case 1: // flip header bytes (command, size, type, count)
       for (let i = 0; i < 1 + int(3); i++) out[int(Math.min(16, out.length))] = int(256);
       return out;
@@ -109,9 +83,7 @@ function mutate(b: Buffer, r: () => number): Buffer {
       return out;
     }
     case 5: {
-      const g = Buffer.alloc(1 + int(64));
-      for (let i = 0; i < g.length; i++) g[i] = int(256);
-      return g;
+      return randomBytes(r, 1 + int(64));
     }
     default:
       return out;

@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Context } from '../../src/client/context.js';
 import { Command, DBR } from '../../src/protocol/constants.js';
-import { MessageReader, encodeMessage } from '../../src/protocol/header.js';
+import { MessageReader } from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
+import { flipBytes, randomBytes, reencode, rng } from '../helpers/fuzz.js';
 import { startIoc } from '../helpers/ioc-process.js';
 import { caClientEnv } from '../helpers/ports.js';
 import { loadTrace, tcpStreams, traceNames, tracesDir, udpDatagrams } from '../helpers/traces.js';
@@ -19,17 +20,6 @@ import { LOOPBACK, figure, sleep, until } from './helpers.js';
 
 const FUZZ_MS = Number(process.env.TSEPICS_FUZZ_MS ?? 4000);
 const CLIENTS = 6;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Corpus {
   /** Each recorded client circuit: its messages in order. */
@@ -51,26 +41,12 @@ function loadCorpus(): Corpus {
   return { sessions, searches };
 }
 
-function encode(m: Message): Buffer {
-  return encodeMessage(
-    {
-      command: m.command,
-      dataType: m.dataType,
-      dataCount: m.dataCount,
-      parameter1: m.parameter1,
-      parameter2: m.parameter2,
-    },
-    m.payload,
-  );
-}
-
 function mutate(b: Buffer, r: () => number): Buffer {
   const out = Buffer.from(b);
   const int = (n: number): number => Math.floor(r() * n);
   switch (int(6)) {
     case 0:
-      for (let i = 0; i < 1 + int(4) && out.length; i++) out[int(out.length)] = int(256);
-      return out;
+      return flipBytes(out, r);
     case 1:
       return out.subarray(0, int(out.length));
     case 2:
@@ -83,9 +59,7 @@ function mutate(b: Buffer, r: () => number): Buffer {
       if (out.length >= 16) out.writeUInt16BE(int(0x10000), 2);
       return out;
     case 4: {
-      const g = Buffer.alloc(1 + int(48));
-      for (let i = 0; i < g.length; i++) g[i] = int(256);
-      return g;
+      return randomBytes(r, 1 + int(48));
     }
     default:
       return out;
@@ -143,7 +117,7 @@ async function fuzzCircuit(
       const copy: Message = { ...m };
       if (SID_COMMANDS.has(m.command) && sids.length > 0 && r() < 0.8)
         copy.parameter1 = sids[Math.floor(r() * sids.length)];
-      let b = encode(copy);
+      let b = reencode(copy);
       if (r() < 0.25) b = mutate(b, r);
       sock.write(b);
       stats.sent++;

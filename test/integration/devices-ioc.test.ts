@@ -9,50 +9,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '../../src/client/context.js';
 import { PV } from '../../src/client/pv.js';
-import { startDemoIoc, type DemoIoc } from '../../src/cli/demo.js';
 import { Alarm, type AlarmEvent } from '../../src/devices/alarm.js';
 import { restoreState, saveState } from '../../src/devices/autosave/index.js';
-import { makeClientPvFactory, type ClientPvFactory } from '../../src/devices/client-pv.js';
+import type { ClientPvFactory } from '../../src/devices/client-pv.js';
 import { Device } from '../../src/devices/device.js';
 import { MCA } from '../../src/devices/mca.js';
 import { Motor } from '../../src/devices/motor.js';
 import type { PvFactory } from '../../src/devices/pv-like.js';
 import { Scaler } from '../../src/devices/scaler.js';
+import { startDemoSetup, type DemoSetup } from '../helpers/demo-ioc.js';
 
-let ioc: DemoIoc;
+let demo: DemoSetup;
 let ctx: Context;
 let client: ClientPvFactory;
 let pvFactory: PvFactory;
 let dir: string;
 
 before(async () => {
-  ioc = await startDemoIoc({
-    port: 0,
-    count: 1,
-    motors: 2,
-    env: {
-      EPICS_CAS_INTF_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
-    },
-  });
-  ctx = new Context({
-    env: {
-      EPICS_CA_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_AUTO_ADDR_LIST: 'NO',
-      EPICS_CA_SERVER_PORT: String(ioc.port),
-    },
-    repeater: false,
-  });
-  client = makeClientPvFactory({ context: ctx });
+  demo = await startDemoSetup({ count: 1, motors: 2 });
+  ({ ctx, client } = demo);
   pvFactory = client.factory;
   dir = mkdtempSync(join(tmpdir(), 'tsepics-devint-'));
 });
 
 after(async () => {
-  await client.close();
-  await ctx.close();
-  await ioc.stop();
+  await demo.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,44 +7,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Context } from '../../src/client/context.js';
-import { startDemoIoc, type DemoIoc } from '../../src/cli/demo.js';
-import { makeClientPvFactory, type ClientPvFactory } from '../../src/devices/client-pv.js';
+import type { ClientPvFactory } from '../../src/devices/client-pv.js';
 import { DeviceError } from '../../src/devices/device.js';
 import { Struck } from '../../src/devices/struck.js';
+import { startDemoSetup, type DemoSetup } from '../helpers/demo-ioc.js';
 
-let ioc: DemoIoc;
-let ctx: Context;
+let demo: DemoSetup;
 let client: ClientPvFactory;
 let dir: string;
 
 before(async () => {
-  ioc = await startDemoIoc({
-    port: 0,
-    count: 0,
-    motors: 0,
-    env: {
-      EPICS_CAS_INTF_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
-    },
-  });
-  ctx = new Context({
-    env: {
-      EPICS_CA_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_AUTO_ADDR_LIST: 'NO',
-      EPICS_CA_SERVER_PORT: String(ioc.port),
-    },
-    repeater: false,
-  });
-  client = makeClientPvFactory({ context: ctx });
+  demo = await startDemoSetup({ count: 0, motors: 0 });
+  ({ client } = demo);
   dir = mkdtempSync(join(tmpdir(), 'tsepics-struck-'));
 });
 
 after(async () => {
-  await client.close();
-  await ctx.close();
-  await ioc.stop();
+  await demo.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,42 +4,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Context } from '../../src/client/context.js';
-import { startDemoIoc, type DemoIoc } from '../../src/cli/demo.js';
-import { makeClientPvFactory, type ClientPvFactory } from '../../src/devices/client-pv.js';
+import type { ClientPvFactory } from '../../src/devices/client-pv.js';
 import { DeviceError } from '../../src/devices/device.js';
 import { Transform } from '../../src/devices/transform.js';
+import { startDemoSetup, type DemoSetup } from '../helpers/demo-ioc.js';
 
-let ioc: DemoIoc;
-let ctx: Context;
+let demo: DemoSetup;
 let client: ClientPvFactory;
 
 before(async () => {
-  ioc = await startDemoIoc({
-    port: 0,
-    count: 1,
-    motors: 0,
-    env: {
-      EPICS_CAS_INTF_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
-      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
-    },
-  });
-  ctx = new Context({
-    env: {
-      EPICS_CA_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_AUTO_ADDR_LIST: 'NO',
-      EPICS_CA_SERVER_PORT: String(ioc.port),
-    },
-    repeater: false,
-  });
-  client = makeClientPvFactory({ context: ctx });
+  demo = await startDemoSetup({ count: 1, motors: 0 });
+  ({ client } = demo);
 });
 
 after(async () => {
-  await client.close();
-  await ctx.close();
-  await ioc.stop();
+  await demo.close();
 });
 
 test('Transform: rows, expressions, comments, input links, COPT', async () => {

@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import { Command, DBR, DBE, ECA } from '../../src/protocol/constants.js';
 import { decodeDbr } from '../../src/protocol/dbr.js';
 import { serve } from '../../src/server/index.js';
+import { flipBytes, randomBytes, rng } from '../helpers/fuzz.js';
 import { LOOPBACK, RawClient, msg, nameBuf, sleep, testEnv } from './server-helpers.js';
 
 const FUZZ_MS = Number(process.env.TSEPICS_FUZZ_MS ?? 3000);
@@ -25,18 +26,6 @@ const NAMES = [
   'F:dbl.VAL',
   '',
 ];
-
-/** Small deterministic PRNG (mulberry32) so a failure can be reproduced from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(r: () => number): Buffer[] {
   const int = (n: number): number => Math.floor(r() * n);
@@ -76,11 +65,7 @@ function corpus(r: () => number): Buffer[] {
 function mutate(b: Buffer, r: () => number): Buffer {
   const out = Buffer.from(b);
   const kind = Math.floor(r() * 6);
-  if (kind === 0 && out.length > 0) {
-    for (let i = 0; i < 1 + Math.floor(r() * 4); i++)
-      out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
-    return out;
-  }
+  if (kind === 0 && out.length > 0) return flipBytes(out, r);
   if (kind === 1) return out.subarray(0, Math.floor(r() * out.length)); // truncated: shifts the framing
   if (kind === 2) {
     // a random (possibly huge, possibly misaligned) payload size, in the short or extended header
@@ -91,11 +76,7 @@ function mutate(b: Buffer, r: () => number): Buffer {
     ext.writeUInt32BE(Math.floor(r() * 0x100000000), 20);
     return r() < 0.5 ? ext : (out.writeUInt16BE(Math.floor(r() * 0x10000), 2), out);
   }
-  if (kind === 3) {
-    const g = Buffer.alloc(1 + Math.floor(r() * 64));
-    for (let i = 0; i < g.length; i++) g[i] = Math.floor(r() * 256);
-    return g;
-  }
+  if (kind === 3) return randomBytes(r, 1 + Math.floor(r() * 64));
   return out;
 }
 

@@ -1,28 +1,13 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlarmStatus, DBE, DBR, DbrNative, ECA, Severity } from '../../src/protocol/constants.js';
 import { CaStatusError, type ClientIdentity } from '../../src/server/provider.js';
-import { RecordDatabase } from '../../src/ioc/database.js';
+import type { RecordDatabase } from '../../src/ioc/database.js';
+import { alarm, num, databaseLoader } from '../helpers/ioc-db.js';
 
 const CLIENT: ClientIdentity = { user: 'u', host: 'h', address: '127.0.0.1' };
 
-const opened: RecordDatabase[] = [];
-after(() => {
-  for (const db of opened) db.stop();
-});
-
-function load(text: string): RecordDatabase {
-  const db = new RecordDatabase();
-  db.loadDatabase(text, undefined, { file: 'test.db' });
-  db.init();
-  opened.push(db);
-  return db;
-}
-const num = (db: RecordDatabase, pv: string): number => Number(db.get(pv)[0]);
-const alarm = (db: RecordDatabase, pv: string): [number, number] => {
-  const s = db.channel(pv)!.snapshot();
-  return [s.status!, s.severity!];
-};
+const load = databaseLoader();
 function watch(db: RecordDatabase, pv: string): number[] {
   const masks: number[] = [];
   db.channel(pv)!.subscribe((m) => masks.push(m));

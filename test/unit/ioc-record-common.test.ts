@@ -1,26 +1,10 @@
 /** Steps shared by several record types (records/record-common.ts): IVOA, constant inputs, COS alarms. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlarmStatus, Severity } from '../../src/protocol/constants.js';
-import { RecordDatabase } from '../../src/ioc/database.js';
+import { alarm, num, databaseLoader } from '../helpers/ioc-db.js';
 
-const opened: RecordDatabase[] = [];
-after(() => {
-  for (const db of opened) db.stop();
-});
-
-function load(text: string): RecordDatabase {
-  const db = new RecordDatabase();
-  db.loadDatabase(text, undefined, { file: 'test.db' });
-  db.init();
-  opened.push(db);
-  return db;
-}
-const num = (db: RecordDatabase, pv: string): number => Number(db.get(pv)[0]);
-const alarm = (db: RecordDatabase, pv: string): [number, number] => {
-  const s = db.channel(pv)!.snapshot();
-  return [s.status!, s.severity!];
-};
+const load = databaseLoader();
 
 const IVOA = ['Continue normally', "Don't drive outputs", 'Set output to IVOV'];
 

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Command, DbrNative } from '../../src/protocol/constants.js';
-import { decodeDbr } from '../../src/protocol/dbr.js';
+import { LIMIT_KEYS, decodeDbr } from '../../src/protocol/dbr.js';
 import type { DbrData } from '../../src/protocol/values.js';
 import { readData } from '../../src/server/read-value.js';
 import { RecordDatabase } from '../../src/ioc/database.js';
@@ -75,16 +75,7 @@ function compare(db: RecordDatabase, r: Read): void {
   for (const k of ['status', 'severity', 'precision', 'ackt', 'acks'] as const)
     if (k in want) assert.equal(ours[k] ?? 0, want[k], `${what}: ${k}`);
   if ('units' in want) assert.equal(ours.units ?? '', want.units, `${what}: units`);
-  for (const k of [
-    'upperDispLimit',
-    'lowerDispLimit',
-    'upperAlarmLimit',
-    'upperWarningLimit',
-    'lowerWarningLimit',
-    'lowerAlarmLimit',
-    'upperCtrlLimit',
-    'lowerCtrlLimit',
-  ] as const) {
+  for (const k of LIMIT_KEYS) {
     if (!(k in want)) continue;
     let o = ours[k] ?? 0;
     // integer DBR types carry NaN limits as 0 (C conversion), as the encoder does

@@ -1,27 +1,14 @@
 /** transform record (synApps calc transformRecord.c): rows A..P, COPT, links, macros, CxV. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlarmStatus, ECA, Severity } from '../../src/protocol/constants.js';
 import { CaStatusError } from '../../src/server/provider.js';
-import { RecordDatabase } from '../../src/ioc/database.js';
 import { parseDatabase } from '../../src/ioc/db-parser.js';
 import { compileTransformCalc, replaceMacros } from '../../src/ioc/records/transform.js';
 import { demoDatabase, struckDatabase } from '../../src/ioc/demo/index.js';
+import { num, str, databaseLoader } from '../helpers/ioc-db.js';
 
-const opened: RecordDatabase[] = [];
-after(() => {
-  for (const db of opened) db.stop();
-});
-
-function load(text: string): RecordDatabase {
-  const db = new RecordDatabase();
-  db.loadDatabase(text, undefined, { file: 'test.db' });
-  db.init();
-  opened.push(db);
-  return db;
-}
-const num = (db: RecordDatabase, pv: string): number => Number(db.get(pv)[0]);
-const str = (db: RecordDatabase, pv: string): string => String(db.get(pv)[0]);
+const load = databaseLoader();
 
 test('rows are computed in order A..P, each seeing the rows computed before it', async () => {
   const db = load(`record(transform, "T") {
@@ -153,12 +140,7 @@ test('struck and demo databases parse and load', async () => {
   assert.throws(() => struckDatabase('S', { nchan: 0 }), RangeError);
   const { scalerRecordType } = await import('../../src/ioc/records/scaler.js');
   const { mcaRecordType } = await import('../../src/ioc/records/mca.js');
-  const db = new RecordDatabase();
-  db.registerRecordType(scalerRecordType);
-  db.registerRecordType(mcaRecordType);
-  db.loadDatabase(text, undefined, { file: 'struck.db' });
-  db.init();
-  opened.push(db);
+  const db = load(text, { types: [scalerRecordType, mcaRecordType], file: 'struck.db' });
   await db.put('S1:NuseAll', 32);
   assert.equal(num(db, 'S1:mca9.NUSE'), 32, 'the dfanout chain reaches the ninth mca');
   await db.put('S1:PresetReal', 0.05);

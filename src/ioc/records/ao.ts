@@ -3,7 +3,8 @@ import { checkLimitAlarms } from '../alarm.js';
 import { SIM_OUT } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { initFromConstant, invalidOutputAction } from './record-common.js';
+import { DbrNative } from '../../protocol/constants.js';
+import { closedLoopNumber, driveOutput, initFromConstant } from './record-common.js';
 import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
 
 const SPEC = `VAL DOUBLE pp; OVAL DOUBLE; OUT OUTLINK; OROC DOUBLE; DOL INLINK; OMSL MENU menu=menuOmsl; OIF MENU menu=aoOIF;
@@ -25,13 +26,10 @@ export function clampDrive(rec: DbRecord, v: number): number {
 
 export class AoRecord extends DbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const dol = this.link('DOL');
-    if (this.num('OMSL') === 1 && dol.isReadable()) {
-      const x = dol.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', this.num('OIF') === 1 ? this.num('VAL') + x : x);
-        this.set('UDF', 0);
-      }
+    const x = closedLoopNumber(this, ctx);
+    if (x !== undefined) {
+      this.set('VAL', this.num('OIF') === 1 ? this.num('VAL') + x : x);
+      this.set('UDF', 0);
     }
     const value = clampDrive(this, this.num('VAL'));
     this.set('VAL', value);
@@ -50,9 +48,7 @@ export class AoRecord extends DbRecord {
     rval = Math.trunc(rval >= 0 ? rval + 0.5 : rval - 0.5) - this.num('ROFF');
     this.set('RVAL', Number.isFinite(rval) ? rval | 0 : 0);
     checkLimitAlarms(this, value, !!this.num('UDF'));
-    const action = invalidOutputAction(this);
-    if (action === 'ivov') this.set('OVAL', this.num('IVOV'));
-    if (action !== 'skip') this.link('OUT').put(Float64Array.of(this.num('OVAL')), 6, ctx);
+    driveOutput(this, 'OVAL', DbrNative.DOUBLE, ctx);
     this.stamp();
     monitorValue(this);
     postIfChanged(this, 'OVAL', oldOval);

@@ -3,7 +3,14 @@ import { AlarmStatus, DbrNative } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { changeOfStateAlarm, enumMonitor, initFromConstant, invalidOutputAction } from './record-common.js';
+import {
+  changeOfStateAlarm,
+  closedLoopNumber,
+  driveOutput,
+  enumMonitor,
+  initFromConstant,
+  readLinkNumber,
+} from './record-common.js';
 
 const BI_SPEC = `INP INLINK; VAL ENUM pp; ZSV MENU pp menu=menuAlarmSevr; OSV MENU pp menu=menuAlarmSevr;
 COSV MENU pp menu=menuAlarmSevr; ZNAM STRING pp size=26 prop; ONAM STRING pp size=26 prop; RVAL ULONG pp; ORAW ULONG ro;
@@ -40,16 +47,13 @@ abstract class BinaryRecord extends DbRecord {
 
 export class BiRecord extends BinaryRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const inp = this.link('INP');
-    if (inp.isReadable()) {
-      const x = inp.getNumber(ctx);
-      if (x !== undefined) {
-        if (this.num('DTYP') === 1) {
-          this.set('RVAL', x >>> 0);
-          this.set('VAL', this.num('RVAL') === 0 ? 0 : 1);
-        } else this.set('VAL', Math.trunc(x) & 0xffff);
-        this.set('UDF', 0);
-      }
+    const x = readLinkNumber(this, 'INP', ctx);
+    if (x !== undefined) {
+      if (this.num('DTYP') === 1) {
+        this.set('RVAL', x >>> 0);
+        this.set('VAL', this.num('RVAL') === 0 ? 0 : 1);
+      } else this.set('VAL', Math.trunc(x) & 0xffff);
+      this.set('UDF', 0);
     }
     this.stamp();
     this.checkAlarms();
@@ -70,19 +74,14 @@ export class BoRecord extends BinaryRecord {
   private cancelHigh?: () => void;
 
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const dol = this.link('DOL');
-    if (this.num('OMSL') === 1 && dol.isReadable()) {
-      const x = dol.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', x !== 0 ? 1 : 0);
-        this.set('UDF', 0);
-      }
+    const x = closedLoopNumber(this, ctx);
+    if (x !== undefined) {
+      this.set('VAL', x !== 0 ? 1 : 0);
+      this.set('UDF', 0);
     }
     this.set('RVAL', this.num('VAL') === 0 ? 0 : 1);
     this.checkAlarms();
-    const action = invalidOutputAction(this);
-    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
-    if (action !== 'skip') this.link('OUT').put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    driveOutput(this, 'VAL', DbrNative.ENUM, ctx);
     const high = this.num('HIGH');
     if (high > 0 && this.num('VAL') === 1) {
       this.cancelHigh?.();

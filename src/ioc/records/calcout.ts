@@ -6,7 +6,7 @@ import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
 import { CalcBase, INPUTS, LETTERS } from './calc.js';
 import { ooptSays } from './long.js';
-import { invalidOutputAction } from './record-common.js';
+import { driveOutput } from './record-common.js';
 
 const INAV = LETTERS.map((l) => `IN${l}V MENU ro menu=calcoutINAV init=1`).join('; ');
 const SPEC = `RPVT NOACCESS ro; VAL DOUBLE; PVAL DOUBLE; CALC STRING pp size=80 init=0; CLCV LONG;
@@ -56,10 +56,7 @@ export class CalcoutRecord extends CalcBase {
       const o = this.evaluate('OCAL');
       if (o !== undefined) this.set('OVAL', o);
     } else this.set('OVAL', this.num('VAL'));
-    const action = invalidOutputAction(this);
-    if (action === 'skip') return;
-    if (action === 'ivov') this.set('OVAL', this.num('IVOV'));
-    this.link('OUT').put(Float64Array.of(this.num('OVAL')), DbrNative.DOUBLE, ctx);
+    if (!driveOutput(this, 'OVAL', DbrNative.DOUBLE, ctx)) return;
     const evnt = this.str('OEVT');
     if (evnt) this.env.postEvent(evnt);
   }

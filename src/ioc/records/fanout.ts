@@ -4,6 +4,7 @@ import { checkLimitAlarms } from '../alarm.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
+import { closedLoopNumber } from './record-common.js';
 
 const HEX = '0123456789ABCDEF';
 const FAN_LINKS = [...HEX].map((c) => `LNK${c}`);
@@ -61,13 +62,10 @@ export class FanoutRecord extends DbRecord {
 
 export class DfanoutRecord extends DbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const dol = this.link('DOL');
-    if (this.num('OMSL') === 1 && dol.isReadable()) {
-      const x = dol.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', x);
-        this.set('UDF', 0);
-      }
+    const x = closedLoopNumber(this, ctx);
+    if (x !== undefined) {
+      this.set('VAL', x);
+      this.set('UDF', 0);
     }
     const sell = this.link('SELL');
     if (sell.isReadable()) {

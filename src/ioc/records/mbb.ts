@@ -3,7 +3,14 @@ import { AlarmStatus, DBE, DbrNative } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { changeOfStateAlarm, enumMonitor, initFromConstant, invalidOutputAction } from './record-common.js';
+import {
+  changeOfStateAlarm,
+  closedLoopNumber,
+  driveOutput,
+  enumMonitor,
+  initFromConstant,
+  readLinkNumber,
+} from './record-common.js';
 
 export const STATE_PREFIXES = [
   'ZR',
@@ -86,20 +93,17 @@ abstract class MbbRecord extends DbRecord {
 
 export class MbbiRecord extends MbbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const inp = this.link('INP');
-    if (inp.isReadable()) {
-      const x = inp.getNumber(ctx);
-      if (x !== undefined) {
-        if (this.num('DTYP') === 1) {
-          const rval = (x >>> 0) >>> this.num('SHFT');
-          this.set('RVAL', rval);
-          if (this.statesDefined()) {
-            const i = STATE_PREFIXES.findIndex((p) => this.num(`${p}VL`) === rval);
-            this.set('VAL', i >= 0 ? i : 65535);
-          } else this.set('VAL', rval & 0xffff);
-        } else this.set('VAL', Math.trunc(x) & 0xffff);
-        this.set('UDF', 0);
-      }
+    const x = readLinkNumber(this, 'INP', ctx);
+    if (x !== undefined) {
+      if (this.num('DTYP') === 1) {
+        const rval = (x >>> 0) >>> this.num('SHFT');
+        this.set('RVAL', rval);
+        if (this.statesDefined()) {
+          const i = STATE_PREFIXES.findIndex((p) => this.num(`${p}VL`) === rval);
+          this.set('VAL', i >= 0 ? i : 65535);
+        } else this.set('VAL', rval & 0xffff);
+      } else this.set('VAL', Math.trunc(x) & 0xffff);
+      this.set('UDF', 0);
     }
     this.stamp();
     this.checkAlarms();
@@ -116,21 +120,16 @@ export class MbbiRecord extends MbbRecord {
 
 export class MbboRecord extends MbbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const dol = this.link('DOL');
-    if (this.num('OMSL') === 1 && dol.isReadable()) {
-      const x = dol.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', Math.trunc(x) & 0xffff);
-        this.set('UDF', 0);
-      }
+    const x = closedLoopNumber(this, ctx);
+    if (x !== undefined) {
+      this.set('VAL', Math.trunc(x) & 0xffff);
+      this.set('UDF', 0);
     }
     const val = this.num('VAL');
     const rval = this.statesDefined() && val <= 15 ? this.num(`${STATE_PREFIXES[val]}VL`) : val;
     this.set('RVAL', (rval << this.num('SHFT')) >>> 0);
     this.checkAlarms();
-    const action = invalidOutputAction(this);
-    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
-    if (action !== 'skip') this.link('OUT').put(Uint16Array.of(this.num('VAL')), DbrNative.ENUM, ctx);
+    driveOutput(this, 'VAL', DbrNative.ENUM, ctx);
     this.stamp();
     this.monitor();
     this.fwdLink(ctx);

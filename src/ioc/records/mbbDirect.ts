@@ -4,7 +4,7 @@ import { AlarmStatus } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { initFromConstant, invalidOutputAction } from './record-common.js';
+import { closedLoopNumber, driveOutput, initFromConstant, readLinkNumber } from './record-common.js';
 
 const BITS = Array.from({ length: 32 }, (_, i) => `B${i.toString(16).toUpperCase()}`);
 const BIT_SPEC = BITS.map((b) => `${b} UCHAR pp`).join('; ');
@@ -42,13 +42,10 @@ abstract class DirectRecord extends DbRecord {
 
 export class MbbiDirectRecord extends DirectRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const inp = this.link('INP');
-    if (inp.isReadable()) {
-      const x = inp.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', Math.trunc(x) | 0);
-        this.set('UDF', 0);
-      }
+    const x = readLinkNumber(this, 'INP', ctx);
+    if (x !== undefined) {
+      this.set('VAL', Math.trunc(x) | 0);
+      this.set('UDF', 0);
     }
     this.stamp();
     this.checkUdf();
@@ -72,19 +69,14 @@ export class MbboDirectRecord extends DirectRecord {
     this.set('UDF', 0);
   }
   protected processRecord(ctx: ProcessContext | undefined): boolean {
-    const dol = this.link('DOL');
-    if (this.num('OMSL') === 1 && dol.isReadable()) {
-      const x = dol.getNumber(ctx);
-      if (x !== undefined) {
-        this.set('VAL', Math.trunc(x) | 0);
-        this.set('UDF', 0);
-      }
+    const x = closedLoopNumber(this, ctx);
+    if (x !== undefined) {
+      this.set('VAL', Math.trunc(x) | 0);
+      this.set('UDF', 0);
     }
     this.checkUdf();
     this.set('RVAL', (this.num('VAL') << this.num('SHFT')) >>> 0);
-    const action = invalidOutputAction(this);
-    if (action === 'ivov') this.set('VAL', this.num('IVOV'));
-    if (action !== 'skip') this.link('OUT').put(Int32Array.of(this.num('VAL')), DbrNative.LONG, ctx);
+    driveOutput(this, 'VAL', DbrNative.LONG, ctx);
     this.stamp();
     this.monitor();
     this.fwdLink(ctx);

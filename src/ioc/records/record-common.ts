@@ -3,8 +3,8 @@
  * invalid-output action (IVOA), and the monitor / change-of-state alarm of the enumerated records
  * (bi, bo, mbbi, mbbo).
  */
-import { AlarmStatus, DBE, Severity } from '../../protocol/constants.js';
-import type { DbRecord } from '../record.js';
+import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
+import type { DbRecord, ProcessContext } from '../record.js';
 
 /**
  * init_record with a constant input link (INP or DOL): VAL = `convert(constant)`, UDF cleared.
@@ -27,6 +27,48 @@ export function invalidOutputAction(rec: DbRecord): 'write' | 'skip' | 'ivov' {
   const ivoa = rec.num('IVOA');
   if (rec.num('NSEV') >= Severity.INVALID && ivoa !== 0) return ivoa === 2 ? 'ivov' : 'skip';
   return 'write';
+}
+
+/**
+ * The number a readable input link (INP, DOL...) gives; undefined when the link is not readable
+ * (constant or empty) or gives no value.
+ */
+export function readLinkNumber(
+  rec: DbRecord,
+  linkName: string,
+  ctx: ProcessContext | undefined,
+): number | undefined {
+  const link = rec.link(linkName);
+  return link.isReadable() ? link.getNumber(ctx) : undefined;
+}
+
+/** An output record's closed-loop input: DOL's number when OMSL = closed_loop, else undefined. */
+export function closedLoopNumber(rec: DbRecord, ctx: ProcessContext | undefined): number | undefined {
+  return rec.num('OMSL') === 1 ? readLinkNumber(rec, 'DOL', ctx) : undefined;
+}
+
+/**
+ * An output record's write: the IVOA action (IVOV into `field` for "Set output to IVOV"), then
+ * `field` written to OUT as one element of `type`. Returns false when IVOA skipped the write.
+ */
+export function driveOutput(
+  rec: DbRecord,
+  field: string,
+  type: typeof DbrNative.ENUM | typeof DbrNative.LONG | typeof DbrNative.DOUBLE,
+  ctx: ProcessContext | undefined,
+): boolean {
+  const action = invalidOutputAction(rec);
+  if (action === 'skip') return false;
+  if (action === 'ivov') rec.set(field, rec.num('IVOV'));
+  const v = rec.num(field);
+  const value =
+    type === DbrNative.ENUM
+      ? Uint16Array.of(v)
+      : type === DbrNative.LONG
+        ? Int32Array.of(v)
+        : Float64Array.of(v);
+  rec.link('OUT').put(value, type, ctx);
+  return true;
 }
 
 /** monitor() of the enumerated records: VAL on change (MLST) or alarm change, RVAL on change (ORAW). */
