@@ -6,12 +6,11 @@ import type { ToolChannel, ToolGetResult, ToolIO } from './catools-backend.js';
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
-  commonOption,
   connectPvs,
   defaultSettings,
   optElementCount,
   optOutputBase,
-  readerOption,
+  readerCommonOption,
   requirePvNames,
   timeTypeOf,
   exceptionBlock,
@@ -135,8 +134,7 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
         if (optOutputBase(opt, arg, st, io) && opt === '0') type = 5; // DBR_LONG
         break;
       default: {
-        if (readerOption(opt, st)) break;
-        const stop = commonOption('caget', o, st, io, cagetUsage);
+        const stop = readerCommonOption('caget', o, st, io, cagetUsage);
         if (stop !== undefined) return stop;
       }
     }

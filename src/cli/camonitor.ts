@@ -7,12 +7,11 @@ import type { ToolChannel, ToolIO, ToolSubscription } from './catools-backend.js
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
-  commonOption,
   defaultSettings,
   exceptionBlock,
   optElementCount,
   optOutputBase,
-  readerOption,
+  readerCommonOption,
   requirePvNames,
   timeTypeOf,
 } from './catools-common.js';
@@ -116,8 +115,7 @@ export async function camonitorMain(args: readonly string[], io: ToolIO): Promis
         optOutputBase(opt, arg, st, io);
         break;
       default: {
-        if (readerOption(opt, st)) break;
-        const stop = commonOption('camonitor', o, st, io, camonitorUsage);
+        const stop = readerCommonOption('camonitor', o, st, io, camonitorUsage);
         if (stop !== undefined) return stop;
       }
     }

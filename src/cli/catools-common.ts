@@ -200,6 +200,20 @@ export function readerOption(opt: string, st: CommonSettings): boolean {
   return false;
 }
 
+/**
+ * The `default:` of a reading tool's (caget, camonitor) option switch: -n, -s, -S (readerOption),
+ * else commonOption. Returns the exit status when the tool should stop, else undefined.
+ */
+export function readerCommonOption(
+  tool: string,
+  o: ToolOption,
+  st: CommonSettings,
+  io: ToolIO,
+  usage: () => string,
+): number | undefined {
+  return readerOption(o.opt, st) ? undefined : commonOption(tool, o, st, io, usage);
+}
+
 /** "No pv name specified" (exit status 1) when there are no operands, else undefined. */
 export function requirePvNames(tool: string, operands: readonly string[], io: ToolIO): number | undefined {
   if (operands.length >= 1) return undefined;

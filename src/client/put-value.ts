@@ -10,6 +10,7 @@
  */
 import { DBR, ECA, MAX_STRING_SIZE } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
+import { NUMERIC_CTORS } from '../protocol/dbr.js';
 import type { NativeArray } from '../protocol/values.js';
 import { CaError } from './errors.js';
 
@@ -24,23 +25,6 @@ export interface PutValue {
   dbrType: number;
   value: NativeArray;
 }
-
-type NumericCtor =
-  | Int16ArrayConstructor
-  | Float32ArrayConstructor
-  | Uint16ArrayConstructor
-  | Uint8ArrayConstructor
-  | Int32ArrayConstructor
-  | Float64ArrayConstructor;
-
-const CTOR: Record<Exclude<NativeType, 0>, NumericCtor> = {
-  1: Int16Array,
-  2: Float32Array,
-  3: Uint16Array,
-  4: Uint8Array,
-  5: Int32Array,
-  6: Float64Array,
-};
 
 function badValue(msg: string, eca: number = ECA.BADTYPE): CaError {
   return new CaError(msg, { eca });
@@ -155,14 +139,14 @@ export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNa
       default:
         return {
           dbrType: nativeType,
-          value: CTOR[nativeType].of(parseNumberString(value, nativeType === 1 || nativeType === 5)),
+          value: NUMERIC_CTORS[nativeType].of(parseNumberString(value, nativeType === 1 || nativeType === 5)),
         };
     }
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     const x = scalarNumber(value, false);
     if (nativeType === 0) return { dbrType: DBR.STRING, value: [String(value)] };
-    return { dbrType: nativeType, value: CTOR[nativeType].of(x) };
+    return { dbrType: nativeType, value: NUMERIC_CTORS[nativeType].of(x) };
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return emptyArray(nativeType, nelm);
@@ -177,7 +161,7 @@ export function toNativeArray(value: unknown, nativeType: NativeType, opts: ToNa
       return { dbrType: DBR.STRING, value: items.map((x) => checkString(String(x))) };
     }
     const integer = nativeType !== 2 && nativeType !== 6;
-    const out = new CTOR[nativeType](items.length);
+    const out = new NUMERIC_CTORS[nativeType](items.length);
     for (let i = 0; i < items.length; i++) out[i] = scalarNumber(items[i], integer);
     return { dbrType: nativeType, value: out };
   }
@@ -191,5 +175,5 @@ function emptyArray(nativeType: NativeType, nelm: number | undefined): PutValue 
   if (nelm === undefined || nelm <= 0)
     throw badValue('cannot put an empty array without an element count', ECA.BADCOUNT);
   if (nativeType === 0) return { dbrType: DBR.STRING, value: new Array<string>(nelm).fill('') };
-  return { dbrType: nativeType, value: new CTOR[nativeType](nelm) };
+  return { dbrType: nativeType, value: new NUMERIC_CTORS[nativeType](nelm) };
 }

@@ -161,7 +161,8 @@ export function encodeShortString(s: string): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Numeric arrays
 
-type TypedCtor =
+/** The typed array constructor of a numeric native type. */
+export type NumericCtor =
   | Int16ArrayConstructor
   | Float32ArrayConstructor
   | Uint16ArrayConstructor
@@ -169,15 +170,15 @@ type TypedCtor =
   | Int32ArrayConstructor
   | Float64ArrayConstructor;
 
-const CTORS: readonly (TypedCtor | undefined)[] = [
-  undefined,
-  Int16Array,
-  Float32Array,
-  Uint16Array,
-  Uint8Array,
-  Int32Array,
-  Float64Array,
-];
+/** The typed array constructor of each numeric native type (SHORT .. DOUBLE). */
+export const NUMERIC_CTORS: Readonly<Record<Exclude<NativeType, 0>, NumericCtor>> = {
+  1: Int16Array,
+  2: Float32Array,
+  3: Uint16Array,
+  4: Uint8Array,
+  5: Int32Array,
+  6: Float64Array,
+};
 
 function swapInPlace(b: Buffer, elem: number): void {
   if (!LITTLE_ENDIAN_HOST) return;
@@ -188,7 +189,7 @@ function swapInPlace(b: Buffer, elem: number): void {
 
 /** Decode `count` big-endian elements at `offset` into a fresh typed array (bulk copy + swap). */
 function decodeNumeric(type: NativeType, payload: Uint8Array, offset: number, count: number): NativeArray {
-  const ctor = CTORS[type] as TypedCtor;
+  const ctor = NUMERIC_CTORS[type as Exclude<NativeType, 0>];
   const elem = NATIVE_ELEMENT_SIZE[type];
   if (count <= SMALL_ARRAY) return decodeSmall(type, asBuffer(payload), offset, count);
   const bytes = count * elem;
@@ -272,7 +273,7 @@ function encodeNumeric(
   count: number,
   value: NativeArray,
 ): void {
-  const ctor = CTORS[type] as TypedCtor;
+  const ctor = NUMERIC_CTORS[type as Exclude<NativeType, 0>];
   const elem = NATIVE_ELEMENT_SIZE[type];
   if (Array.isArray(value)) {
     throw new ProtocolError(`cannot encode string values as DBR value type ${type}; convert them first`);

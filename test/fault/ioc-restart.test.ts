@@ -38,6 +38,18 @@ interface Tracked {
   conn: boolean[];
 }
 
+/** A monitored PV on `ctx` recording every update (value, arrival time, time stamp) and connection change. */
+function trackPv(ctx: Context, name: string): Tracked {
+  const tr: Tracked = { pv: undefined as unknown as PV, values: [], conn: [] };
+  tr.pv = new PV(name, {
+    context: ctx,
+    callback: (a: PVCallbackArgs) =>
+      tr.values.push({ v: a.value as number, at: performance.now(), ts: a.timestamp }),
+    connectionCallback: ({ conn }) => tr.conn.push(conn),
+  });
+  return tr;
+}
+
 describe('IOC killed and restarted (tsepics ioc child process)', () => {
   const tmp = tempDir('tsepics-fault-restart-');
   const db = writeAoDb(path.join(tmp.dir, 'restart.db'), 'FR:ao', N_AO, 1, COUNTER_DB);
@@ -78,14 +90,7 @@ describe('IOC killed and restarted (tsepics ioc child process)', () => {
     try {
       const names = [...Array.from({ length: N_AO }, (_, i) => `FR:ao${i + 1}`), COUNTER];
       for (const name of names) {
-        const tr: Tracked = { pv: undefined as unknown as PV, values: [], conn: [] };
-        tr.pv = new PV(name, {
-          context: ctx,
-          callback: (a: PVCallbackArgs) =>
-            tr.values.push({ v: a.value as number, at: performance.now(), ts: a.timestamp }),
-          connectionCallback: ({ conn }) => tr.conn.push(conn),
-        });
-        tracked.push(tr);
+        tracked.push(trackPv(ctx, name));
       }
       const aos = tracked.slice(0, N_AO);
       const cnt = tracked[N_AO];
@@ -217,14 +222,7 @@ describe('IOC killed and restarted (tsepics ioc child process)', () => {
     let stopped = false;
     try {
       for (const name of ['FR:ao1', 'FR:ao2', COUNTER]) {
-        const tr: Tracked = { pv: undefined as unknown as PV, values: [], conn: [] };
-        tr.pv = new PV(name, {
-          context: ctx,
-          callback: (a: PVCallbackArgs) =>
-            tr.values.push({ v: a.value as number, at: performance.now(), ts: a.timestamp }),
-          connectionCallback: ({ conn }) => tr.conn.push(conn),
-        });
-        tracked.push(tr);
+        tracked.push(trackPv(ctx, name));
       }
       await until(() => tracked.every((x) => x.values.length >= 1), 10, 'the first monitor updates');
       const cnt = tracked[2];

@@ -3,10 +3,10 @@
 // must arrive exactly, repeatedly, interleaved with small messages and monitors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Context } from '../../src/client/context.js';
+import type { Context } from '../../src/client/context.js';
 import { DBR } from '../../src/protocol/constants.js';
-import { serve } from '../../src/server/pv-server.js';
 import type { PvServer } from '../../src/server/pv-server.js';
+import { serveWithClient, type ServedClient } from '../helpers/served.js';
 
 const N = 1_500_000; // 12 MB of doubles: many socket reads per reply
 
@@ -25,36 +25,25 @@ function assertRamp(v: Float64Array, n: number, k: number): void {
 }
 
 describe('client large arrays', () => {
+  let served: ServedClient;
   let srv: PvServer;
   let ctx: Context;
   before(async () => {
-    const env = {
-      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
-      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_AUTO_ADDR_LIST: 'NO',
-      EPICS_CA_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_MAX_ARRAY_BYTES: '100000000',
-      EPICS_CAS_MAX_ARRAY_BYTES: '100000000',
-    };
-    srv = await serve({
-      port: 0,
-      interfaces: ['127.0.0.1'],
-      env: { ...env, EPICS_CAS_BEACON_PORT: '9' },
-      pvs: {
+    served = await serveWithClient(
+      {
         'BIG:wf': { type: 'double', count: N, value: ramp(N, 0) },
         'BIG:i16': { type: 'short', count: 300_001, value: new Int16Array(300_001).map((_, i) => i - 20000) },
         'BIG:d': { type: 'double', value: 2.5 },
       },
-    });
-    ctx = new Context({
-      env: { ...env, EPICS_CA_SERVER_PORT: String(srv.udpPort) },
-      repeater: false,
-      onException: () => {},
-    });
+      {
+        EPICS_CA_MAX_ARRAY_BYTES: '100000000',
+        EPICS_CAS_MAX_ARRAY_BYTES: '100000000',
+      },
+    );
+    ({ srv, ctx } = served);
   });
   after(async () => {
-    await ctx.close();
-    await srv.stop();
+    await served.close();
   });
 
   it('gets a 12 MB array exactly, several times, with small reads in between', async () => {

@@ -1,51 +1,34 @@
 // The CA client against tsepics' own CA server (src/server): round trips of every kind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Context } from '../../src/client/context.js';
+import type { Context } from '../../src/client/context.js';
 import { PutError } from '../../src/client/errors.js';
 import { toNativeArray } from '../../src/client/put-value.js';
 import { DBR } from '../../src/protocol/constants.js';
-import { serve } from '../../src/server/pv-server.js';
-import type { PvServer } from '../../src/server/pv-server.js';
+import { serveWithClient, type ServedClient } from '../helpers/served.js';
 
 describe('client against the tsepics server', () => {
-  let srv: PvServer;
+  let served: ServedClient;
   let ctx: Context;
   before(async () => {
-    const env = {
-      EPICS_CAS_AUTO_BEACON_ADDR_LIST: 'NO',
-      EPICS_CAS_BEACON_ADDR_LIST: '127.0.0.1',
-      EPICS_CA_AUTO_ADDR_LIST: 'NO',
-      EPICS_CA_ADDR_LIST: '127.0.0.1',
-    };
-    srv = await serve({
-      port: 0,
-      interfaces: ['127.0.0.1'],
-      env: { ...env, EPICS_CAS_BEACON_PORT: '9' },
-      pvs: {
-        'TS:d': { type: 'double', value: 1.25, units: 'mm', precision: 3 },
-        'TS:e': { type: 'enum', value: 0, enumStrs: ['Off', 'On'] },
-        'TS:wf': { type: 'double', count: 1000, value: [1, 2, 3] },
-        'TS:s': { type: 'string', value: 'hello' },
-        'TS:ro': { type: 'long', value: 7, readOnly: true },
-        'TS:fail': {
-          type: 'double',
-          value: 0,
-          onPut: () => {
-            throw new Error('refused');
-          },
+    served = await serveWithClient({
+      'TS:d': { type: 'double', value: 1.25, units: 'mm', precision: 3 },
+      'TS:e': { type: 'enum', value: 0, enumStrs: ['Off', 'On'] },
+      'TS:wf': { type: 'double', count: 1000, value: [1, 2, 3] },
+      'TS:s': { type: 'string', value: 'hello' },
+      'TS:ro': { type: 'long', value: 7, readOnly: true },
+      'TS:fail': {
+        type: 'double',
+        value: 0,
+        onPut: () => {
+          throw new Error('refused');
         },
       },
     });
-    ctx = new Context({
-      env: { ...env, EPICS_CA_SERVER_PORT: String(srv.udpPort) },
-      repeater: false,
-      onException: () => {},
-    });
+    ({ ctx } = served);
   });
   after(async () => {
-    await ctx.close();
-    await srv.stop();
+    await served.close();
   });
 
   it('get / put / monitor round trips', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MCA, ROI, roiCounts } from '../../src/devices/mca.js';
+import { MCA, MCA_FIELDS, ROI, roiCounts } from '../../src/devices/mca.js';
 import { Scaler } from '../../src/devices/scaler.js';
 import { Transform } from '../../src/devices/transform.js';
 import { Ao, AO_FIELDS } from '../../src/devices/ao.js';
@@ -61,25 +61,7 @@ test('roiCounts: sums and linear background', () => {
 test('MCA: data, calibration, energy, ROIs set/add/del/clear', async () => {
   const n = new FakePvNetwork();
   const p = 'M:mca1';
-  for (const f of [
-    'CALO',
-    'CALS',
-    'CALQ',
-    'TTH',
-    'EGU',
-    'PRTM',
-    'PLTM',
-    'ACQG',
-    'NUSE',
-    'DWEL',
-    'ERTM',
-    'ELTM',
-    'IDTIM',
-    'ERST',
-    'STRT',
-    'STOP',
-    'ERAS',
-  ]) {
+  for (const f of [...MCA_FIELDS, 'ERST', 'STRT', 'STOP', 'ERAS']) {
     n.define(`${p}.${f}`, 0);
   }
   n.set(`${p}.CALO`, 1);
