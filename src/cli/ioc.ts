@@ -215,8 +215,6 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
   let noShell = false;
   let dbl = false;
   let exitPrefix: string | undefined;
-  let loadedSomething = false;
-  let initByScript = false;
   try {
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
@@ -237,10 +235,8 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
       } else if (a === '-v') c.verbose = true;
       else if (a.startsWith('-D')) needArg();
       else if (a.startsWith('-m')) c.macros = parseMacroString(needArg());
-      else if (a.startsWith('-d')) {
-        loadDb(c, needArg(), c.macros);
-        loadedSomething = true;
-      } else if (a.startsWith('-a')) c.acf = { file: resolve(c.cwd, needArg()), macros: new Map(c.macros) };
+      else if (a.startsWith('-d')) loadDb(c, needArg(), c.macros);
+      else if (a.startsWith('-a')) c.acf = { file: resolve(c.cwd, needArg()), macros: new Map(c.macros) };
       else if (a.startsWith('-x')) {
         exitPrefix = needArg();
         db.loadDatabase(
@@ -249,10 +245,7 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
           { file: 'softIocExit.db' },
         );
       } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-      else {
-        initByScript = runScript(c, a) || initByScript;
-        loadedSomething = true;
-      }
+      else runScript(c, a);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -271,8 +264,6 @@ export async function iocMain(argv: readonly string[], opts: IocMainOptions = {}
     err(`ERROR: ${(e as Error).message}\n`);
     return 1;
   }
-  void loadedSomething;
-  void initByScript;
 
   let as: AccessSecurity | undefined;
   try {
