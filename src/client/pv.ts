@@ -6,280 +6,78 @@
  * The C printf-compatible number formatting (%e, %f, %g, glibc rounding) is in protocol/printf.ts
  * and re-exported here: pyepics' char_value is `'%.{prec}f' % v`; the catools (src/cli/format.ts)
  * use the same code.
+ *
+ * The module is split: public types and constants in pv-types.ts, DBR type names in pv-typenames.ts,
+ * Python-style number text in pv-format.ts, the cached state and its read-only properties in
+ * pv-state.ts (PV's base class), the callback argument object in pv-callback-args.ts, the monitor()
+ * iterator in pv-monitor.ts and the PV.info report in pv-info.ts. Everything public is re-exported
+ * here, so importers of pv.js need no change.
  */
-import { ALARM_STATUS_NAMES, DBE, ECA, EPICS_EPOCH_OFFSET, SEVERITY_NAMES } from '../protocol/constants.js';
+import { ECA, EPICS_EPOCH_OFFSET } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import type { DbrData, NativeArray } from '../protocol/values.js';
+import type { DbrData } from '../protocol/values.js';
 import type { Channel, GetResult, Subscription } from './channel.js';
 import { defaultContext } from './context.js';
 import type { Context } from './context.js';
 import { CaError, DisconnectedError, NotFoundError, TimeoutError } from './errors.js';
 import { toNativeArray } from './put-value.js';
-import { expSuffix, fixedFromDigits, formatFixed, formatGeneral, splitExp } from '../protocol/printf.js';
+import { PVState } from './pv-state.js';
+import { buildCallbackArgs } from './pv-callback-args.js';
+import { pvInfo } from './pv-info.js';
+import { monitorUpdates } from './pv-monitor.js';
+import { accessText, dbrTypeName, promoteType } from './pv-typenames.js';
+import {
+  AUTOMONITOR_LENGTH,
+  DEFAULT_CONNECTION_TIMEOUT,
+  DEFAULT_SUBSCRIPTION_MASK,
+  LIMIT_KEYS,
+  emptyData,
+} from './pv-types.js';
+import type {
+  AccessCallback,
+  AddCallbackOptions,
+  Cb,
+  ConnectionCallback,
+  PVCallback,
+  PVCallbackArgs,
+  PVData,
+  PVForm,
+  PVGetOptions,
+  PVGetResult,
+  PVMonitorOptions,
+  PVOptions,
+  PVPutOptions,
+  PVValue,
+} from './pv-types.js';
 
 // C printf-compatible formatting lives in protocol/printf.ts; re-exported here for existing importers.
 export { formatDouble, formatExp, formatFixed, formatGeneral } from '../protocol/printf.js';
 export type { DoubleFormat } from '../protocol/printf.js';
 
+// The pieces of the PV module, re-exported for existing importers.
+export { AUTOMONITOR_LENGTH, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_SUBSCRIPTION_MASK } from './pv-types.js';
+export type {
+  AccessCallback,
+  AddCallbackOptions,
+  ConnectionCallback,
+  PVCallback,
+  PVCallbackArgs,
+  PVData,
+  PVForm,
+  PVGetOptions,
+  PVGetResult,
+  PVMonitorOptions,
+  PVOptions,
+  PVPutOptions,
+  PVValue,
+} from './pv-types.js';
+export { dbrTypeName, promoteType } from './pv-typenames.js';
+export { floatCharValue, pyFloatRepr } from './pv-format.js';
+export { fmtTime, pvInfo } from './pv-info.js';
+
 // =================================================================================================
 // The PV class (pyepics' epics.PV in camelCase, asynchronous)
 // =================================================================================================
-
-/** Arrays with this many elements or more are not monitored automatically (fetched on demand). */
-export const AUTOMONITOR_LENGTH = 65536;
-/** Default seconds to wait for a connection (pyepics' ca.DEFAULT_CONNECTION_TIMEOUT). */
-export const DEFAULT_CONNECTION_TIMEOUT = 2.0;
-/** DBE_VALUE | DBE_ALARM. */
-export const DEFAULT_SUBSCRIPTION_MASK = DBE.VALUE | DBE.ALARM;
-
-export type PVForm = 'native' | 'time' | 'ctrl';
-
-/** A PV value: number (scalars), string (STRING scalars), typed array or string[] (arrays). */
-export type PVValue = number | string | string[] | Exclude<NativeArray, string[]>;
-
-/** Everything known about a PV, as pyepics' callback keywords in camelCase. */
-export interface PVData {
-  pvname: string;
-  value: PVValue | undefined;
-  /** String form of the value (pyepics' char_value). */
-  charValue: string | string[] | undefined;
-  status: number | undefined;
-  severity: number | undefined;
-  /** DBR type code of the PV's requests (20 = TIME_DOUBLE for form 'time'). */
-  ftype: number;
-  /** Lower-case DBR type name ('time_double'). */
-  type: string;
-  typefull: string;
-  /** Client channel id. */
-  chid: number;
-  host: string;
-  /** Elements in this update (current length). */
-  count: number;
-  /** Native element count. */
-  nelm: number;
-  /** 'read/write' | 'read-only' | 'write-only' | 'no access'. */
-  access: string;
-  accessString: string;
-  readAccess: boolean;
-  writeAccess: boolean;
-  /** POSIX seconds (µs resolution); client time for forms 'native' and 'ctrl'. */
-  timestamp: number | undefined;
-  posixseconds: number | undefined;
-  nanoseconds: number | undefined;
-  precision: number | undefined;
-  units: string | undefined;
-  enumStrs: string[] | undefined;
-  monitorDelta: number | undefined;
-  upperDispLimit: number | undefined;
-  lowerDispLimit: number | undefined;
-  upperAlarmLimit: number | undefined;
-  lowerAlarmLimit: number | undefined;
-  upperWarningLimit: number | undefined;
-  lowerWarningLimit: number | undefined;
-  upperCtrlLimit: number | undefined;
-  lowerCtrlLimit: number | undefined;
-}
-
-/** What a value callback receives: PVData + the PV, the underlying channel, cbInfo and user keywords. */
-export interface PVCallbackArgs extends PVData {
-  pv: PV;
-  channel: Channel;
-  /** [callback index, pv]. */
-  cbInfo: [number | string, PV];
-  [key: string]: unknown;
-}
-
-export type PVCallback = (args: PVCallbackArgs) => void;
-export type ConnectionCallback = (args: { pvname: string; conn: boolean; pv: PV }) => void;
-export type AccessCallback = (args: {
-  pvname: string;
-  readAccess: boolean;
-  writeAccess: boolean;
-  pv: PV;
-}) => void;
-
-export interface PVOptions {
-  callback?: PVCallback | PVCallback[];
-  /** 'time' (default): DBR_TIME requests; 'ctrl': DBR_CTRL; 'native': plain. */
-  form?: PVForm;
-  /** undefined: monitor when count < AUTOMONITOR_LENGTH; false: never; true: mask VALUE|ALARM; a number: that mask. */
-  autoMonitor?: boolean | number;
-  /** Cap on the element count of gets and of the subscription. */
-  count?: number;
-  connectionCallback?: ConnectionCallback;
-  /** Seconds (default 2). */
-  connectionTimeout?: number;
-  accessCallback?: AccessCallback;
-  context?: Context;
-  /** pyepics' monitor_delta (kept and reported; not applied, as in pyepics). */
-  monitorDelta?: number;
-}
-
-export interface PVGetOptions {
-  /** Return the string form (charValue). */
-  asString?: boolean;
-  /** Elements to read (default: the PV's count cap, else the current length). */
-  count?: number;
-  /** Use the monitored value when there is one (default true). */
-  useMonitor?: boolean;
-  /** Seconds to wait (connection and read). */
-  timeout?: number;
-  /** Fetch control metadata first (getWithMetadata includes it). */
-  withCtrlvars?: boolean;
-  /** One-off request form. */
-  form?: PVForm;
-}
-
-/** getWithMetadata's result: the value (or its string form) and the metadata of the read. */
-export type PVGetResult = Omit<Partial<PVData>, 'value'> & { value: PVValue | string | string[] | undefined };
-
-export interface PVPutOptions {
-  /** Wait for completion (put-callback). */
-  wait?: boolean;
-  /** Seconds (default 30). */
-  timeout?: number;
-  /** Called as callback({pvname, ...callbackData}) on completion (put-callback in the background). */
-  callback?: (args: { pvname: string; [key: string]: unknown }) => void;
-  callbackData?: unknown;
-  /** Track completion in pv.putComplete. */
-  useComplete?: boolean;
-}
-
-export interface AddCallbackOptions {
-  index?: number | string;
-  /** Fetch control metadata (precision, enum strings) first (default true). */
-  withCtrlvars?: boolean;
-  /** Run the callback at once with the current data when connected. */
-  runNow?: boolean;
-  /** Extra keywords passed to the callback. */
-  [key: string]: unknown;
-}
-
-const TYPE_NAMES = ['string', 'int', 'float', 'enum', 'char', 'long', 'double'];
-const TIME_NAMES = [
-  'time_string',
-  'time_short',
-  'time_float',
-  'time_enum',
-  'time_char',
-  'time_long',
-  'time_double',
-];
-const CTRL_NAMES = [
-  'ctrl_string',
-  'ctrl_short',
-  'ctrl_float',
-  'ctrl_enum',
-  'ctrl_char',
-  'ctrl_long',
-  'ctrl_double',
-];
-
-/** pyepics' dbr.Name(ftype).lower(): 'double', 'time_double', 'ctrl_enum' ... */
-export function dbrTypeName(ftype: number): string {
-  if (ftype >= 0 && ftype <= 6) return TYPE_NAMES[ftype];
-  if (ftype >= 14 && ftype <= 20) return TIME_NAMES[ftype - 14];
-  if (ftype >= 28 && ftype <= 34) return CTRL_NAMES[ftype - 28];
-  return 'unknown';
-}
-
-/** promote_fieldtype: the request type for a form (CTRL_STRING is served as TIME_STRING). */
-export function promoteType(native: number, form: PVForm): number {
-  if (native < 0) return native;
-  if (form === 'time') return native + 14;
-  if (form === 'ctrl') return native === 0 ? 14 : native + 28;
-  return native;
-}
-
-function accessText(r: boolean, w: boolean): string {
-  return ['no access', 'read-only', 'write-only', 'read/write'][(r ? 1 : 0) + (w ? 2 : 0)];
-}
-
-/** Python's repr() of a float. */
-export function pyFloatRepr(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const sign = x < 0 ? '-' : '';
-  const [d, e] = splitExp(Math.abs(x).toExponential());
-  if (e < -4 || e >= 16) {
-    return sign + d[0] + (d.length > 1 ? '.' + d.slice(1) : '') + expSuffix(e);
-  }
-  const s = fixedFromDigits(d, e, Math.max(0, d.length - 1 - e));
-  return sign + (s.includes('.') ? s : s + '.0');
-}
-
-/** pyepics' char_value of a double: '%.{prec}f', or '%.{prec}g' for magnitudes beyond 1e±5. */
-export function floatCharValue(v: number, precision: number | undefined): string {
-  if (precision === undefined || precision === null || !Number.isFinite(precision)) return pyFloatRepr(v);
-  const p = Math.max(0, Math.trunc(precision));
-  let big = false;
-  const l = Math.log10(Math.abs(v + 1e-9));
-  if (Number.isFinite(l)) big = Math.abs(Math.trunc(l)) > 4;
-  return big ? formatGeneral(v, p) : formatFixed(v, p);
-}
-
-interface Cb {
-  fn: PVCallback;
-  kw: Record<string, unknown>;
-  withCtrlvars: boolean;
-}
-
-function emptyData(pvname: string): PVData {
-  return {
-    pvname,
-    value: undefined,
-    charValue: undefined,
-    status: undefined,
-    severity: undefined,
-    ftype: -1,
-    type: 'unknown',
-    typefull: 'unknown',
-    chid: 0,
-    host: '',
-    count: 0,
-    nelm: 0,
-    access: 'no access',
-    accessString: 'no access',
-    readAccess: false,
-    writeAccess: false,
-    timestamp: undefined,
-    posixseconds: undefined,
-    nanoseconds: undefined,
-    precision: undefined,
-    units: undefined,
-    enumStrs: undefined,
-    monitorDelta: undefined,
-    upperDispLimit: undefined,
-    lowerDispLimit: undefined,
-    upperAlarmLimit: undefined,
-    lowerAlarmLimit: undefined,
-    upperWarningLimit: undefined,
-    lowerWarningLimit: undefined,
-    upperCtrlLimit: undefined,
-    lowerCtrlLimit: undefined,
-  };
-}
-
-const LIMIT_KEYS = [
-  'upperDispLimit',
-  'lowerDispLimit',
-  'upperAlarmLimit',
-  'lowerAlarmLimit',
-  'upperWarningLimit',
-  'lowerWarningLimit',
-  'upperCtrlLimit',
-  'lowerCtrlLimit',
-] as const;
-
-/** An iterator over the updates of a PV (see PV.monitor()). */
-export interface PVMonitorOptions {
-  /** Updates kept while the consumer is busy; older ones are dropped (default 1: latest wins). */
-  queueSize?: number;
-  /** Start with the current value when one is known (default true). */
-  current?: boolean;
-  signal?: AbortSignal;
-}
 
 /**
  * A process variable, as pyepics' PV: connects and (for arrays under AUTOMONITOR_LENGTH elements)
@@ -290,19 +88,19 @@ export interface PVMonitorOptions {
  * return promises and reject with typed errors (NotFoundError, TimeoutError, AccessError, PutError,
  * GetError) instead of returning None / -1.
  */
-export class PV {
+export class PV extends PVState {
   readonly pvname: string;
   readonly form: PVForm;
   readonly context: Context;
   connectionTimeout: number;
   /** put completion state: undefined (not tracked), false (pending), true (done). */
   putComplete: boolean | undefined;
-  private ch: Channel;
+  protected override ch: Channel;
   private userCount: number | undefined;
   private autoMonitorSetting: boolean | number | undefined;
   private sub: Subscription | undefined;
   private subMask = 0;
-  private data: PVData;
+  protected override data: PVData;
   /** Value callbacks by index (created on first use, dropped when cleared: memory per PV). */
   private callbacks: Map<number | string, Cb> | undefined;
   readonly connectionCallbacks: ConnectionCallback[] = [];
@@ -315,6 +113,7 @@ export class PV {
   private closed = false;
 
   constructor(pvname: string, opts: PVOptions = {}) {
+    super();
     if (typeof pvname !== 'string') throw new CaError('a PV name must be a string', { eca: ECA.BADSTR });
     this.pvname = pvname.trim();
     const form = (opts.form ?? 'time').toLowerCase() as PVForm;
@@ -461,62 +260,6 @@ export class PV {
   }
 
   // ------------------------------------------------------------------ data
-
-  private merge(d: GetResult, ftype: number, clientStamp: boolean): void {
-    const a = this.data;
-    a.value = this.shape(d.value);
-    a.count = d.count;
-    if (d.status !== undefined) a.status = d.status;
-    if (d.severity !== undefined) a.severity = d.severity;
-    if (d.stamp) {
-      const secs = d.stamp.secPastEpoch + EPICS_EPOCH_OFFSET;
-      a.posixseconds = secs;
-      a.nanoseconds = d.stamp.nsec;
-      a.timestamp = secs + 1e-6 * Math.floor(d.stamp.nsec / 1000);
-    } else if (clientStamp) {
-      a.timestamp = Date.now() / 1000;
-      a.posixseconds = 0;
-      a.nanoseconds = 0;
-    }
-    this.mergeMeta(d);
-    void ftype;
-  }
-
-  private mergeMeta(d: DbrData): void {
-    const a = this.data;
-    if (d.units !== undefined) a.units = d.units;
-    if (d.precision !== undefined) a.precision = d.precision;
-    if (d.enumStrs !== undefined) a.enumStrs = [...d.enumStrs];
-    for (const k of LIMIT_KEYS) if (d[k] !== undefined) a[k] = d[k];
-  }
-
-  /** A NativeArray as the PV's value: scalar for one-element channels, the array otherwise. */
-  private shape(v: NativeArray): PVValue {
-    if (this.data.nelm > 1) return v as PVValue;
-    if (Array.isArray(v)) return v[0] ?? '';
-    return v.length ? v[0] : 0;
-  }
-
-  /** char_value from the cached data (no network). */
-  private computeCharValue(asString = false): string | string[] | undefined {
-    const a = this.data;
-    const v = a.value;
-    if (v === undefined) return 'None';
-    const native = this.ch.nativeType;
-    if (native === 0) return v as string | string[];
-    const n = typeof v === 'number' ? 1 : (v as ArrayLike<unknown>).length;
-    if (native === 4 && (a.count < AUTOMONITOR_LENGTH || asString)) {
-      const bytes = typeof v === 'number' ? Uint8Array.of(v) : (v as Uint8Array);
-      let end = bytes.indexOf(0);
-      if (end < 0) end = bytes.length;
-      return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8').trimEnd();
-    }
-    if (this.data.nelm > 1 || n > 1) return `<array size=${n}, type=${a.type}>`;
-    const x = typeof v === 'number' ? v : Number((v as ArrayLike<number>)[0]);
-    if (native === 2 || native === 6) return floatCharValue(x, a.precision);
-    if (native === 3) return a.enumStrs && x < a.enumStrs.length ? a.enumStrs[x] : String(x);
-    return String(x);
-  }
 
   private onMonitor(d: GetResult): void {
     if (this.closed) return;
@@ -797,49 +540,7 @@ export class PV {
 
   /** The callback argument object for the current data. */
   private callbackArgs(index: number | string, kw: Record<string, unknown>): PVCallbackArgs {
-    // An object literal of fixed shape is much cheaper to build than a spread of the data object.
-    const a = this.data;
-    const args: PVCallbackArgs = {
-      pvname: a.pvname,
-      value: a.value,
-      charValue: a.charValue,
-      status: a.status,
-      severity: a.severity,
-      ftype: a.ftype,
-      type: a.type,
-      typefull: a.typefull,
-      chid: a.chid,
-      host: a.host,
-      count: a.count,
-      nelm: a.nelm,
-      access: a.access,
-      accessString: a.accessString,
-      readAccess: a.readAccess,
-      writeAccess: a.writeAccess,
-      timestamp: a.timestamp,
-      posixseconds: a.posixseconds,
-      nanoseconds: a.nanoseconds,
-      precision: a.precision,
-      units: a.units,
-      enumStrs: a.enumStrs,
-      monitorDelta: a.monitorDelta,
-      upperDispLimit: a.upperDispLimit,
-      lowerDispLimit: a.lowerDispLimit,
-      upperAlarmLimit: a.upperAlarmLimit,
-      lowerAlarmLimit: a.lowerAlarmLimit,
-      upperWarningLimit: a.upperWarningLimit,
-      lowerWarningLimit: a.lowerWarningLimit,
-      upperCtrlLimit: a.upperCtrlLimit,
-      lowerCtrlLimit: a.lowerCtrlLimit,
-      pv: this,
-      channel: this.ch,
-      cbInfo: [index, this],
-    };
-    for (const k in kw) {
-      if (k === 'pv' || k === 'channel' || k === 'cbInfo') continue;
-      args[k] = kw[k];
-    }
-    return args;
+    return buildCallbackArgs(this.data, this, this.ch, index, kw);
   }
 
   /** Run every callback (sorted by index) with the current data. */
@@ -881,47 +582,27 @@ export class PV {
    * (queueSize, default 1): when the consumer falls behind the oldest updates are dropped (latest wins).
    * Ends when the loop breaks, the signal aborts or the PV is disconnected.
    */
-  async *monitor(opts: PVMonitorOptions = {}): AsyncGenerator<PVCallbackArgs, void, undefined> {
-    const size = Math.max(1, opts.queueSize ?? 1);
-    const queue: PVCallbackArgs[] = [];
-    let wake: (() => void) | undefined;
-    let ended = false;
-    const push = (d: PVCallbackArgs): void => {
-      if (d === undefined) ended = true;
-      else {
-        queue.push(d);
-        if (queue.length > size) queue.shift();
-      }
-      wake?.();
-    };
-    const onAbort = (): void => {
-      ended = true;
-      wake?.();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    (this.monitors ??= new Set()).add(push);
-    if ((opts.current ?? true) && this.data.value !== undefined) queue.push(this.callbackArgs('monitor', {}));
-    if (!this.sub && this._connected) void this.checkAutoMonitor();
-    try {
-      for (;;) {
-        if (queue.length) {
-          yield queue.shift()!;
-          continue;
-        }
-        if (ended || opts.signal?.aborted) return;
-        // waiting for an update is a pending operation: keep the process alive meanwhile
-        this.context._hold();
-        try {
-          await new Promise<void>((r) => (wake = r));
-        } finally {
-          this.context._release();
-        }
-        wake = undefined;
-      }
-    } finally {
-      this.monitors?.delete(push);
-      opts.signal?.removeEventListener('abort', onAbort);
-    }
+  /**
+   * The updates as an async iterator: `for await (const ev of pv.monitor()) ...` (see pv-monitor.ts:
+   * bounded queue, latest wins; ends on break, abort or disconnect()).
+   */
+  monitor(opts: PVMonitorOptions = {}): AsyncGenerator<PVCallbackArgs, void, undefined> {
+    return monitorUpdates(
+      {
+        context: this.context,
+        listen: (push) => {
+          (this.monitors ??= new Set()).add(push);
+        },
+        unlisten: (push) => {
+          this.monitors?.delete(push);
+        },
+        current: () => (this.data.value !== undefined ? this.callbackArgs('monitor', {}) : undefined),
+        ensureMonitored: () => {
+          if (!this.sub && this._connected) void this.checkAutoMonitor();
+        },
+      },
+      opts,
+    );
   }
 
   // ------------------------------------------------------------------ properties (cached state)
@@ -933,108 +614,7 @@ export class PV {
   set value(v: unknown) {
     void this.put(v).catch(() => undefined);
   }
-  get charValue(): string | string[] | undefined {
-    return this.data.value === undefined ? undefined : this.computeCharValue();
-  }
-  get count(): number {
-    return this.data.count;
-  }
-  get nelm(): number {
-    return this.data.nelm;
-  }
-  get ftype(): number {
-    return this.data.ftype;
-  }
-  get type(): string {
-    return this.data.type;
-  }
-  get typefull(): string {
-    return this.data.typefull;
-  }
-  get host(): string {
-    return this.data.host;
-  }
-  get chid(): number {
-    return this.data.chid;
-  }
-  get units(): string | undefined {
-    return this.data.units;
-  }
-  get precision(): number | undefined {
-    return this.data.precision;
-  }
-  get enumStrs(): string[] | undefined {
-    return this.data.enumStrs;
-  }
-  get status(): number | undefined {
-    return this.data.status;
-  }
-  get charStatus(): string | undefined {
-    const s = this.data.status;
-    return s === undefined ? undefined : (ALARM_STATUS_NAMES[s] ?? 'UNKNOWN');
-  }
-  get severity(): number | undefined {
-    return this.data.severity;
-  }
-  get charSeverity(): string | undefined {
-    const s = this.data.severity;
-    return s === undefined ? undefined : (SEVERITY_NAMES[s] ?? 'UNKNOWN');
-  }
-  get timestamp(): number | undefined {
-    return this.data.timestamp;
-  }
-  get posixseconds(): number | undefined {
-    return this.data.posixseconds;
-  }
-  get nanoseconds(): number | undefined {
-    return this.data.nanoseconds;
-  }
-  get readAccess(): boolean {
-    return this.data.readAccess;
-  }
-  get writeAccess(): boolean {
-    return this.data.writeAccess;
-  }
-  get access(): string {
-    return this.data.access;
-  }
-  get accessString(): string {
-    return this.data.accessString;
-  }
-  get monitorDelta(): number | undefined {
-    return this.data.monitorDelta;
-  }
-  get upperDispLimit(): number | undefined {
-    return this.data.upperDispLimit;
-  }
-  get lowerDispLimit(): number | undefined {
-    return this.data.lowerDispLimit;
-  }
-  get upperAlarmLimit(): number | undefined {
-    return this.data.upperAlarmLimit;
-  }
-  get lowerAlarmLimit(): number | undefined {
-    return this.data.lowerAlarmLimit;
-  }
-  get upperWarningLimit(): number | undefined {
-    return this.data.upperWarningLimit;
-  }
-  get lowerWarningLimit(): number | undefined {
-    return this.data.lowerWarningLimit;
-  }
-  get upperCtrlLimit(): number | undefined {
-    return this.data.upperCtrlLimit;
-  }
-  get lowerCtrlLimit(): number | undefined {
-    return this.data.lowerCtrlLimit;
-  }
-
-  /** A copy of everything known (pyepics' _args). */
-  snapshot(): PVData {
-    return { ...this.data, charValue: this.charValue };
-  }
-
-  toString(): string {
+  override toString(): string {
     if (!this._connected) return `<PV '${this.pvname}': not connected>`;
     const cnt = this.data.nelm > 1 ? `${this.data.count}/${this.data.nelm}` : String(this.data.count);
     return `<PV '${this.pvname}', count=${cnt}, type=${this.data.typefull}, access=${this.data.access}>`;
@@ -1054,97 +634,4 @@ export class PV {
       native: this.ch.nativeType,
     };
   }
-}
-
-/** pyepics' fmt_time: local "YYYY-MM-DD HH:MM:SS.fffff". */
-export function fmtTime(t: number = Date.now() / 1000): string {
-  const sec = Math.floor(t);
-  let frac = Math.round(1e5 * (t - sec));
-  let s = sec;
-  if (frac >= 100000) {
-    frac -= 100000;
-    s += 1;
-  }
-  const d = new Date(s * 1000);
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  return (
-    `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ` +
-    `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(frac).padStart(5, '0')}`
-  );
-}
-
-function pyValueText(v: unknown, native: number): string {
-  if (typeof v === 'number')
-    return native === 2 || native === 6 ? formatGeneral(v, 6) : String(Math.trunc(v));
-  if (typeof v === 'string') return v;
-  if (v === undefined || v === null) return 'None';
-  const a = v as ArrayLike<unknown>;
-  const first = Array.from({ length: Math.min(5, a.length) }, (_x, i) => {
-    const e = a[i];
-    return typeof e === 'number'
-      ? native === 2 || native === 6
-        ? formatGeneral(e, 6)
-        : String(e)
-      : String(e);
-  });
-  return ` array  [${first.join(', ')}${a.length > 10 ? ', ....' : ''}]`;
-}
-
-/** The PV.info text (pyepics §4.7 layout). */
-export function pvInfo(pv: PV): string {
-  const { data, monitored, callbacks, native } = pv._infoData();
-  const [mod, xtype] = data.typefull.includes('_') ? data.typefull.split('_', 2) : ['native', data.typefull];
-  const out: string[] = [`== ${pv.pvname}  (${mod}_${xtype}) ==`];
-  const line = (k: string, v: string): void => {
-    out.push(`   ${k.padEnd(k.length > 14 ? 20 : 15)} = ${v}`);
-  };
-  line('value', pyValueText(data.value, native));
-  const add = (k: string, v: unknown): void => {
-    if (v === undefined || v === null) return;
-    line(k, typeof v === 'number' && !Number.isInteger(v) ? String(v) : String(v));
-  };
-  if (data.charValue !== undefined) {
-    // a list of strings prints as Python's str(list): ['a', 'b']
-    const cv = Array.isArray(data.charValue)
-      ? `[${data.charValue.map((x) => `'${x}'`).join(', ')}]`
-      : data.charValue;
-    line('char_value', `'${cv}'`);
-  }
-  add('count', data.count);
-  add('nelm', data.nelm);
-  add('type', data.type);
-  add('units', data.units);
-  add('precision', data.precision);
-  add('host', data.host);
-  add('access', data.access);
-  add('monitor_delta', data.monitorDelta);
-  add('status', data.status);
-  if (data.status !== undefined) line('char_status', ALARM_STATUS_NAMES[data.status] ?? 'UNKNOWN');
-  add('severity', data.severity);
-  if (data.severity !== undefined) line('char_severity', SEVERITY_NAMES[data.severity] ?? 'UNKNOWN');
-  if (data.timestamp !== undefined)
-    line('timestamp', `${formatFixed(data.timestamp, 3)} (${fmtTime(data.timestamp)})`);
-  if (data.posixseconds !== undefined) line('posixseconds', pyFloatRepr(data.posixseconds));
-  add('nanoseconds', data.nanoseconds);
-  // limits of integer types are Python ints ('0'), of FLOAT/DOUBLE floats ('0.0')
-  const intLimits = native === 1 || native === 4 || native === 5;
-  const lim = (k: string, v: number | undefined): void => {
-    if (v !== undefined) line(k, intLimits && Number.isFinite(v) ? String(Math.trunc(v)) : pyFloatRepr(v));
-  };
-  lim('upper_ctrl_limit', data.upperCtrlLimit);
-  lim('lower_ctrl_limit', data.lowerCtrlLimit);
-  lim('upper_disp_limit', data.upperDispLimit);
-  lim('lower_disp_limit', data.lowerDispLimit);
-  lim('upper_alarm_limit', data.upperAlarmLimit);
-  lim('lower_alarm_limit', data.lowerAlarmLimit);
-  lim('upper_warning_limit', data.upperWarningLimit);
-  lim('lower_warning_limit', data.lowerWarningLimit);
-  if (data.enumStrs && data.enumStrs.length) {
-    out.push('   enum strings: ');
-    data.enumStrs.forEach((s, i) => out.push(`       ${i} = ${s}`));
-  }
-  if (monitored) out.push(`   PV is internally monitored, with ${callbacks} user-defined callbacks`);
-  else out.push('   PV is NOT internally monitored');
-  out.push('=============================');
-  return out.join('\n');
 }
