@@ -371,8 +371,8 @@ export class Context implements CircuitOwner {
   private onSearchReply(r: SearchReply): void {
     const ch = this.channels.get(r.cid);
     if (!ch) return; // unknown cid: dropped
-    const addr = `${r.host}:${r.port}`;
     if (ch.circuit) {
+      const addr = `${r.host}:${r.port}`;
       if (ch.circuit.address !== addr) {
         this._exception(
           ECA.DBLCHNL,
@@ -387,8 +387,10 @@ export class Context implements CircuitOwner {
     }
     const minor = r.minor ?? CA_MINOR_VERSION;
     const c = this.getCircuit(r.host, r.port, ch.priority, minor);
-    for (const [key, set] of this.lostServers) {
-      if (set.delete(ch.cid) && set.size === 0) this.lostServers.delete(key);
+    if (this.lostServers.size > 0) {
+      for (const [key, set] of this.lostServers) {
+        if (set.delete(ch.cid) && set.size === 0) this.lostServers.delete(key);
+      }
     }
     ch._bind(c, minor);
   }

@@ -8,6 +8,8 @@ export function pyFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  // integral values below 1e16 (the common case): repr is the integer's digits and '.0'
+  if (Number.isInteger(x) && x < 1e16 && x > -1e16) return `${x}.0`;
   const sign = x < 0 ? '-' : '';
   const [d, e] = splitExp(Math.abs(x).toExponential());
   if (e < -4 || e >= 16) {
