@@ -4,15 +4,7 @@
  */
 import { CA_MINOR_VERSION, Command, DBE, ECA, ecaIsSuccess, ecaMessage } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import os from 'node:os';
-import {
-  decodeDbr,
-  dbrMetaSize,
-  dbrValueType,
-  encodeDbrInto,
-  encodedDbrSize,
-  isValidDbrType,
-} from '../protocol/dbr.js';
+import { dbrValueType, encodeDbrInto, encodedDbrSize, isValidDbrType } from '../protocol/dbr.js';
 import {
   EXTENDED_HEADER_SIZE,
   HEADER_SIZE,
@@ -21,9 +13,14 @@ import {
   writeHeader,
 } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
+import { ScalarDbr, decodeScalarInto, isScalarDbr } from '../protocol/dbr-scalar.js';
+import { FramedMessage } from './stream-framer.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import type { Circuit } from './circuit.js';
 import type { Context } from './context.js';
+import { headerLength, put16, putHeader, zero } from './request-batch.js';
+import { writeLatin1 } from './search.js';
 import {
   AccessError,
   CaError,
@@ -75,59 +72,9 @@ export interface Subscription {
   readonly active: boolean;
 }
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
-const ELEMENT_SIZE = [40, 2, 4, 2, 1, 4, 8];
+import { decodeResult } from './decode-result.js';
 
-/**
- * Decode a reply into a GetResult. When the payload is a buffer of its own (`owned`, large arrays),
- * numeric values are byte-swapped in place and returned as a view of it: no copy.
- */
-export function decodeResult(m: Message, owned: boolean): GetResult {
-  const type = m.dataType;
-  const count = m.dataCount;
-  if (owned && type <= 34 && count > 1) {
-    const vt = type % 7;
-    const elem = ELEMENT_SIZE[vt]!;
-    const p = m.payload;
-    const meta = dbrMetaSize(type);
-    if (vt !== 0 && meta % elem === 0 && p.byteOffset === 0 && meta + count * elem <= p.length) {
-      const r = decodeDbr(type, 0, p.subarray(0, meta)) as GetResult;
-      const bytes = p.subarray(meta, meta + count * elem);
-      if (LITTLE_ENDIAN) {
-        if (elem === 2) bytes.swap16();
-        else if (elem === 4) bytes.swap32();
-        else if (elem === 8) bytes.swap64();
-      }
-      const ab = p.buffer;
-      switch (vt) {
-        case 1:
-          r.value = new Int16Array(ab, meta, count);
-          break;
-        case 2:
-          r.value = new Float32Array(ab, meta, count);
-          break;
-        case 3:
-          r.value = new Uint16Array(ab, meta, count);
-          break;
-        case 4:
-          r.value = new Uint8Array(ab, meta, count);
-          break;
-        case 5:
-          r.value = new Int32Array(ab, meta, count);
-          break;
-        default:
-          r.value = new Float64Array(ab, meta, count);
-      }
-      r.dbrType = type;
-      r.count = count;
-      return r;
-    }
-  }
-  const r = decodeDbr(type, count, m.payload) as GetResult;
-  r.dbrType = type;
-  r.count = count;
-  return r;
-}
+export { decodeResult };
 
 /** Default get timeout as pyepics computes it. */
 export function defaultGetTimeout(count: number): number {
@@ -145,18 +92,43 @@ export interface PendingOp {
   reject(e: Error): void;
 }
 
+/** @internal who hears a subscription's updates without a closure (the PV object). */
+export interface SubscriptionObserver {
+  _subscriptionData(data: GetResult): void;
+  /**
+   * Whether one-element plain / STS / TIME updates may be handed to `_subscriptionScalar` instead
+   * (as the fields of a reused ScalarDbr, valid during the call only).
+   */
+  _takesScalar?(): boolean;
+  _subscriptionScalar?(data: ScalarDbr): void;
+}
+
+/** The one ScalarDbr that subscription updates are decoded into (used and done with synchronously). */
+const SCALAR = new ScalarDbr();
+
 /** @internal */
 export class SubscriptionImpl implements Subscription {
   active = true;
   /** Whether an EVENT_ADD is in force on the current circuit (type/count sent). */
   sentType = -1;
   sentCount = 0;
+  // the request (SubscribeOptions) as plain fields: no options object kept per subscription
+  readonly dbrType: number | undefined;
+  readonly family: number | undefined;
+  readonly count: number | undefined;
+  readonly mask: number;
   constructor(
     readonly subid: number,
     readonly channel: Channel,
-    readonly opts: SubscribeOptions,
-    readonly cb: (data: GetResult) => void,
-  ) {}
+    opts: SubscribeOptions,
+    mask: number,
+    readonly cb: ((data: GetResult) => void) | SubscriptionObserver,
+  ) {
+    this.dbrType = opts.dbrType;
+    this.family = opts.family;
+    this.count = opts.count;
+    this.mask = mask;
+  }
 
   clear(): void {
     if (!this.active) return;
@@ -167,6 +139,23 @@ export class SubscriptionImpl implements Subscription {
   /** @internal */
   deliver(m: Message, owned = false): void {
     if (!this.active) return;
+    const cb = this.cb;
+    if (typeof cb !== 'function' && isScalarDbr(m.dataType, m.dataCount) && cb._takesScalar?.()) {
+      // the common monitor update: decoded straight from the read buffer, nothing allocated
+      const ok =
+        m instanceof FramedMessage
+          ? decodeScalarInto(m.dataType, m.data, m.start, m.payloadSize, SCALAR)
+          : decodeScalarInto(m.dataType, m.payload, 0, m.payload.length, SCALAR);
+      if (!ok) return; // too short: dropped, as a reply decodeResult cannot decode
+      try {
+        cb._subscriptionScalar!(SCALAR);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+      return;
+    }
     let r: GetResult;
     try {
       r = decodeResult(m, owned);
@@ -174,7 +163,8 @@ export class SubscriptionImpl implements Subscription {
       return;
     }
     try {
-      this.cb(r);
+      if (typeof cb === 'function') cb(r);
+      else cb._subscriptionData(r);
     } catch (err) {
       // A user callback error must not break the circuit: rethrow outside protocol handling.
       queueMicrotask(() => {
@@ -188,20 +178,6 @@ interface Waiter {
   resolve(): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout | undefined;
-}
-
-function requestHeader(command: number, dataType: number, count: number, p1: number, p2: number): Buffer {
-  const ext = needsExtendedHeader(0, count);
-  const buf = Buffer.allocUnsafe(ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE);
-  writeHeader(buf, 0, {
-    command,
-    payloadSize: 0,
-    dataType,
-    dataCount: count,
-    parameter1: p1,
-    parameter2: p2,
-  });
-  return buf;
 }
 
 function valueMatchesType(value: NativeArray, t: NativeType): boolean {
@@ -255,8 +231,15 @@ export class Channel {
   private waiters: Set<Waiter> | undefined;
   /** @internal pending get / put operations */
   pending: Set<PendingOp> | undefined;
-  /** @internal */
+  /**
+   * @internal The channel's first subscription: its subscription id is the channel id (unique among
+   * the context's ids), so that it needs no entry in the context's table nor an array (memory per PV).
+   */
+  _sub: SubscriptionImpl | undefined;
+  /** @internal every later subscription (ids of their own, in the context's table) */
   subs: SubscriptionImpl[] | undefined;
+  /** Whether the channel id is still free to serve as a subscription id (first subscription only). */
+  private _cidFree = true;
   /** @internal one observer called before the listeners, without closures (the PV object). */
   _observer: ChannelObserver | undefined;
 
@@ -366,7 +349,7 @@ export class Channel {
         resolve as (v: GetResult | undefined) => void,
         reject,
       );
-      circuit.send(requestHeader(Command.READ_NOTIFY, dbrType, count, this.sid, op.ioid));
+      this.context._batch.header(circuit, Command.READ_NOTIFY, dbrType, count, this.sid, op.ioid);
     });
   }
 
@@ -404,7 +387,8 @@ export class Channel {
     const size = padTo8(raw);
     const ext = needsExtendedHeader(size, count);
     const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
-    const buf = Buffer.allocUnsafe(hlen + size);
+    // a large array's request goes back to the pool once written (its pages stay mapped for the next)
+    const buf = largeBuffers.take(hlen + size);
     encodeDbrInto(buf, hlen, dbrType, count, data, sopts);
     if (size > raw) buf.fill(0, hlen + raw, hlen + size);
     if (!wait) {
@@ -418,17 +402,22 @@ export class Channel {
       });
       return new Promise<void>((resolve, reject) => {
         this.context._hold();
-        circuit.send(buf, (err) => {
-          this.context._release();
-          if (err)
-            reject(
-              new DisconnectedError(`put to '${this.name}' not sent: ${err.message}`, {
-                pvname: this.name,
-                cause: err,
-              }),
-            );
-          else resolve();
-        });
+        this.context._batch.send(
+          circuit,
+          buf,
+          (err) => {
+            this.context._release();
+            if (err)
+              reject(
+                new DisconnectedError(`put to '${this.name}' not sent: ${err.message}`, {
+                  pvname: this.name,
+                  cause: err,
+                }),
+              );
+            else resolve();
+          },
+          true,
+        );
       });
     }
     return new Promise<void>((resolve, reject) => {
@@ -441,14 +430,24 @@ export class Channel {
         parameter1: this.sid,
         parameter2: op.ioid,
       });
-      circuit.send(buf);
+      this.context._batch.send(circuit, buf, undefined, true);
     });
   }
 
   subscribe(opts: SubscribeOptions, cb: (data: GetResult) => void): Subscription {
-    if (this._state === 'closed') throw this.closedError();
-    if (typeof cb !== 'function')
+    if (typeof cb !== 'function') {
+      if (this._state === 'closed') throw this.closedError();
       throw new CaError('subscribe needs a callback', { eca: ECA.BADFUNCPTR, pvname: this.name });
+    }
+    return this._subscribeObserver(opts, cb);
+  }
+
+  /** @internal subscribe() with an observer object instead of a callback (no closure per PV). */
+  _subscribeObserver(
+    opts: SubscribeOptions,
+    cb: ((data: GetResult) => void) | SubscriptionObserver,
+  ): Subscription {
+    if (this._state === 'closed') throw this.closedError();
     const mask = opts.mask ?? DBE.VALUE | DBE.ALARM;
     if (!Number.isInteger(mask) || (mask & 0xffff) === 0 || mask > 0xffff) {
       throw new CaError(`invalid event mask ${mask}`, { eca: ECA.BADMASK, pvname: this.name });
@@ -468,10 +467,17 @@ export class Channel {
     if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count >= 0)) {
       throw new CaError(`invalid element count ${opts.count}`, { eca: ECA.BADCOUNT, pvname: this.name });
     }
-    const sub = new SubscriptionImpl(this.context._nextId(), this, { ...opts, mask }, cb);
-    if (this.subs) this.subs.push(sub);
-    else this.subs = [sub];
-    this.context._registerSub(sub);
+    let sub: SubscriptionImpl;
+    if (this._cidFree) {
+      // only ever once: a later subscription must not receive updates still in flight for this one
+      this._cidFree = false;
+      sub = this._sub = new SubscriptionImpl(this.cid, this, opts, mask, cb);
+    } else {
+      sub = new SubscriptionImpl(this.context._nextId(), this, opts, mask, cb);
+      if (this.subs) this.subs.push(sub);
+      else this.subs = [sub];
+      this.context._registerSub(sub);
+    }
     if (this._state === 'connected') this.sendEventAdd(sub);
     return sub;
   }
@@ -495,13 +501,17 @@ export class Channel {
     this._state = 'closed';
     const c = this.circuit;
     if (c && this._created && !c.closed) {
-      c.send(requestHeader(Command.CLEAR_CHANNEL, 0, 0, this.sid, this.cid));
+      this.context._batch.header(c, Command.CLEAR_CHANNEL, 0, 0, this.sid, this.cid);
     }
     this.unbind();
     if ((this.waiters?.size ?? 0) > 0 || (this.pending?.size ?? 0) > 0) {
       const err = this.closedError();
       if (this.waiters) for (const w of [...this.waiters]) w.reject(err);
       this.rejectPending(err);
+    }
+    if (this._sub) {
+      this._sub.active = false;
+      this._sub = undefined;
     }
     const subs = this.subs;
     if (subs) {
@@ -520,12 +530,15 @@ export class Channel {
 
   /** @internal */
   _removeSubscription(sub: SubscriptionImpl): void {
-    const i = this.subs ? this.subs.indexOf(sub) : -1;
-    if (i >= 0) this.subs!.splice(i, 1);
-    this.context._unregisterSub(sub);
+    if (sub === this._sub) this._sub = undefined;
+    else {
+      const i = this.subs ? this.subs.indexOf(sub) : -1;
+      if (i >= 0) this.subs!.splice(i, 1);
+      this.context._unregisterSub(sub);
+    }
     const c = this.circuit;
     if (c && this._state === 'connected' && sub.sentType >= 0) {
-      c.send(requestHeader(Command.EVENT_CANCEL, sub.sentType, sub.sentCount, this.sid, sub.subid));
+      this.context._batch.header(c, Command.EVENT_CANCEL, sub.sentType, sub.sentCount, this.sid, sub.subid);
     }
   }
 
@@ -546,18 +559,12 @@ export class Channel {
     c.channels.add(this.cid);
     const n = this.name.length; // latin1: one byte per character
     const size = padTo8(n + 1);
-    const buf = Buffer.allocUnsafe(HEADER_SIZE + size);
-    writeHeader(buf, 0, {
-      command: Command.CREATE_CHAN,
-      payloadSize: size,
-      dataType: 0,
-      dataCount: 0,
-      parameter1: this.cid,
-      parameter2: CA_MINOR_VERSION,
-    });
-    buf.write(this.name, HEADER_SIZE, n, 'latin1');
-    buf.fill(0, HEADER_SIZE + n, HEADER_SIZE + size);
-    c.send(buf);
+    const batch = this.context._batch;
+    const at = batch.reserve(c, HEADER_SIZE + size);
+    const buf = batch.buffer;
+    putHeader(buf, at, Command.CREATE_CHAN, size, 0, 0, this.cid, CA_MINOR_VERSION);
+    writeLatin1(buf, at + HEADER_SIZE, this.name);
+    zero(buf, at + HEADER_SIZE + n, at + HEADER_SIZE + size);
   }
 
   /** @internal */
@@ -589,9 +596,12 @@ export class Channel {
       // Refresh subscriptions with a READ_NOTIFY whose ioid is the subscription id (libca).
       this._state = 'connected';
       const c = this.circuit!;
+      const batch = this.context._batch;
+      const p = this._sub;
+      if (p && p.sentType >= 0)
+        batch.header(c, Command.READ_NOTIFY, p.sentType, p.sentCount, this.sid, p.subid);
       for (const s of this.subs ?? NO_SUBS) {
-        if (s.sentType >= 0)
-          c.send(requestHeader(Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid));
+        if (s.sentType >= 0) batch.header(c, Command.READ_NOTIFY, s.sentType, s.sentCount, this.sid, s.subid);
       }
       this.resolveWaiters();
       this.emitConnection(true);
@@ -605,6 +615,7 @@ export class Channel {
     this.unbind();
     if (this._state === 'connected' || this._created) this._state = 'disconnected';
     this._created = false;
+    if (this._sub) this._sub.sentType = -1;
     for (const s of this.subs ?? NO_SUBS) s.sentType = -1;
     const why = reason ? `: ${reason.message}` : '';
     this.rejectPending(
@@ -627,6 +638,7 @@ export class Channel {
 
   private becomeConnected(): void {
     this._state = 'connected';
+    if (this._sub) this.sendEventAdd(this._sub);
     for (const s of this.subs ?? NO_SUBS) this.sendEventAdd(s);
     this.emitAccess();
     this.resolveWaiters();
@@ -641,26 +653,18 @@ export class Channel {
     const c = this.circuit;
     if (!c) return;
     const native = this._nativeType as NativeType;
-    const type = s.opts.dbrType ?? native + 7 * (s.opts.family ?? 0);
-    let count = s.opts.count ?? 0;
+    const type = s.dbrType ?? native + 7 * (s.family ?? 0);
+    let count = s.count ?? 0;
     if (count > this._elementCount) count = this._elementCount;
     if (count === 0 && this._serverMinor < 13) count = this._elementCount;
     s.sentType = type;
     s.sentCount = count;
-    const ext = needsExtendedHeader(16, count);
-    const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
-    const buf = Buffer.allocUnsafe(hlen + 16);
-    buf.fill(0, hlen, hlen + 16);
-    writeHeader(buf, 0, {
-      command: Command.EVENT_ADD,
-      payloadSize: 16,
-      dataType: type,
-      dataCount: count,
-      parameter1: this.sid,
-      parameter2: s.subid,
-    });
-    buf.writeUInt16BE(s.opts.mask! & 0xffff, hlen + 12);
-    c.send(buf);
+    const batch = this.context._batch;
+    const at = batch.reserve(c, headerLength(16, count) + 16);
+    const buf = batch.buffer;
+    const body = putHeader(buf, at, Command.EVENT_ADD, 16, type, count, this.sid, s.subid);
+    zero(buf, body, body + 16);
+    put16(buf, body + 12, s.mask);
   }
 
   private rejectPending(err: Error): void {

@@ -5,152 +5,23 @@
  */
 import net from 'node:net';
 import { CA_MINOR_VERSION, Command } from '../protocol/constants.js';
-import {
-  EXTENDED_HEADER_SIZE,
-  HEADER_SIZE,
-  ProtocolError,
-  encodeHeaderOnly,
-  encodeMessage,
-} from '../protocol/header.js';
+import { encodeHeaderOnly, encodeMessage } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
+import { StreamFramer } from './stream-framer.js';
 
-/** Payloads at least this large that span reads are assembled directly in a buffer of their own. */
-const BIG_PAYLOAD = 64 * 1024;
-/**
- * Bytes reserved up front for a large payload: a peer that announces a huge size must actually send
- * the bytes before we hold them (the buffer then grows 4x at a time, up to the announced size).
- */
-const BIG_PREALLOC = 16 * 1024 * 1024;
+export { StreamFramer } from './stream-framer.js';
+
 /** Messages queued in one tick up to this many bytes in all are copied into one write. */
 const COALESCE_BYTES = 1024 * 1024;
 /** Size of a circuit's recycled socket read buffer. */
 const READ_BUFFER_SIZE = 64 * 1024;
 
-/**
- * TCP reassembly. Messages complete in a read are handed out as views of that read (no copy).
- * A small partial message is kept (bounded: < 64 KiB + header); a large one gets a buffer of its own
- * (an ArrayBuffer of exactly its payload, 8-byte aligned) that the following reads are copied into
- * once, so a 16 MB array costs one copy and can then be byte-swapped and viewed in place.
- */
-export class StreamFramer {
-  private pend: Buffer | undefined;
-  private big: { msg: Message; off: number } | undefined;
-
-  constructor(
-    public maxPayload: number,
-    public requireAlignment = true,
-  ) {}
-
-  /** Bytes held that do not form a whole message yet. */
-  get pending(): number {
-    return (this.pend?.length ?? 0) + (this.big ? this.big.off : 0);
-  }
-
-  /**
-   * While a large payload is being assembled: the part of its buffer the next bytes of the stream
-   * belong to (at most the rest of that payload), so that a socket can read straight into it; feed
-   * what was read there with `filled`. Undefined when no large payload is in progress.
-   */
-  directTarget(): Buffer | undefined {
-    const b = this.big;
-    if (!b) return undefined;
-    const p = b.msg.payload;
-    if (p.length - b.off < BIG_PAYLOAD && p.length < b.msg.payloadSize) {
-      const size = Math.min(b.msg.payloadSize, Math.max(b.off + BIG_PAYLOAD, p.length * 4));
-      const grown = Buffer.allocUnsafeSlow(size);
-      p.copy(grown, 0, 0, b.off);
-      b.msg.payload = grown;
-    }
-    return b.msg.payload.subarray(b.off, Math.min(b.msg.payload.length, b.msg.payloadSize));
-  }
-
-  /** `n` bytes were written into the buffer `directTarget()` returned. */
-  filled(n: number, onMessage: (m: Message, owned: boolean) => void): void {
-    const b = this.big;
-    if (!b) throw new ProtocolError('no large payload in progress');
-    b.off += n;
-    if (b.off < b.msg.payloadSize) return;
-    this.big = undefined;
-    onMessage(b.msg, true);
-  }
-
-  /** Feed a read; calls onMessage per whole message. Throws ProtocolError on a corrupt stream. */
-  push(chunk: Buffer, onMessage: (m: Message, owned: boolean) => void): void {
-    let data = chunk;
-    if (this.big) {
-      const b = this.big;
-      const n = Math.min(b.msg.payloadSize - b.off, data.length);
-      if (b.off + n > b.msg.payload.length) {
-        const size = Math.min(b.msg.payloadSize, Math.max(b.off + n, b.msg.payload.length * 4));
-        const grown = Buffer.allocUnsafeSlow(size);
-        b.msg.payload.copy(grown, 0, 0, b.off);
-        b.msg.payload = grown;
-      }
-      data.copy(b.msg.payload, b.off, 0, n);
-      b.off += n;
-      data = data.subarray(n);
-      if (b.off < b.msg.payloadSize) return;
-      this.big = undefined;
-      onMessage(b.msg, true);
-      if (data.length === 0) return;
-    }
-    if (this.pend) {
-      data = Buffer.concat([this.pend, data]);
-      this.pend = undefined;
-    }
-    let off = 0;
-    const len = data.length;
-    while (len - off >= HEADER_SIZE) {
-      const command = data.readUInt16BE(off);
-      let payloadSize = data.readUInt16BE(off + 2);
-      let dataCount = data.readUInt16BE(off + 6);
-      let hlen = HEADER_SIZE;
-      let extended = false;
-      if (payloadSize === 0xffff) {
-        if (len - off < EXTENDED_HEADER_SIZE) break;
-        payloadSize = data.readUInt32BE(off + 16);
-        dataCount = data.readUInt32BE(off + 20);
-        hlen = EXTENDED_HEADER_SIZE;
-        extended = true;
-      }
-      if (payloadSize > this.maxPayload) {
-        throw new ProtocolError(`payload size ${payloadSize} exceeds the limit of ${this.maxPayload} bytes`);
-      }
-      if (this.requireAlignment && (payloadSize & 7) !== 0)
-        throw new ProtocolError(`misaligned payload size ${payloadSize}`);
-      const start = off + hlen;
-      const msg: Message = {
-        command,
-        payloadSize,
-        dataType: data.readUInt16BE(off + 4),
-        dataCount,
-        parameter1: data.readUInt32BE(off + 8),
-        parameter2: data.readUInt32BE(off + 12),
-        payload: data,
-        extended,
-      };
-      if (len - start >= payloadSize) {
-        msg.payload = data.subarray(start, start + payloadSize);
-        off = start + payloadSize;
-        onMessage(msg, false);
-        continue;
-      }
-      if (payloadSize >= BIG_PAYLOAD) {
-        const have = len - start;
-        const own = Buffer.allocUnsafeSlow(Math.min(payloadSize, Math.max(BIG_PREALLOC, have)));
-        data.copy(own, 0, start, len);
-        msg.payload = own;
-        this.big = { msg, off: have };
-        off = len;
-      }
-      break;
-    }
-    if (off < len) this.pend = Buffer.from(data.subarray(off));
-  }
-}
-
 export interface CircuitOwner {
-  /** `owned`: the payload is a buffer of its own that the owner may modify and keep. */
+  /**
+   * `owned`: the payload is a buffer of its own that the owner may modify and keep. Otherwise `m` (a
+   * FramedMessage, refilled for the next message) and its payload are valid only during the call.
+   */
   circuitMessage(c: Circuit, m: Message, owned: boolean): void;
   circuitConnected(c: Circuit): void;
   circuitClosed(c: Circuit, reason: Error | undefined): void;
@@ -199,6 +70,8 @@ export class Circuit {
   private readonly owner: CircuitOwner;
   private queue: Buffer[] = [];
   private queueCallbacks: Array<(err?: Error | null) => void> = [];
+  /** Buffers queued with `recycle`: given back to the pool of large buffers once written. */
+  private recycled: Buffer[] | undefined;
   private flushScheduled = false;
   private lastRx: number;
   private watchdog: NodeJS.Timeout | undefined;
@@ -300,13 +173,19 @@ export class Circuit {
     this.socket.unref();
   }
 
-  /** Queue a message; all messages queued in one tick go out in one write. */
-  send(buf: Buffer, cb?: (err?: Error | null) => void): void {
+  /**
+   * Queue a message; all messages queued in one tick go out in one write. With `recycle`, `buf`
+   * was taken from the pool of large buffers (protocol/buffer-pool.ts) and is given back to it once
+   * written (or dropped): the caller must not touch it after this call.
+   */
+  send(buf: Buffer, cb?: (err?: Error | null) => void, recycle = false): void {
     if (this.state === 'closed') {
+      if (recycle) largeBuffers.give(buf);
       if (cb) process.nextTick(cb, this.closeReason ?? new Error('circuit closed'));
       return;
     }
     this.queue.push(buf);
+    if (recycle) (this.recycled ??= []).push(buf);
     if (cb) this.queueCallbacks.push(cb);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -320,12 +199,16 @@ export class Circuit {
     if (this.queue.length === 0 || this.state === 'closed') return;
     const q = this.queue;
     const cbs = this.queueCallbacks;
+    const rec = this.recycled;
     this.queue = [];
     this.queueCallbacks = [];
+    this.recycled = undefined;
     const done =
-      cbs.length === 0
+      cbs.length === 0 && !rec
         ? undefined
         : (err?: Error | null): void => {
+            // the last write of a flush completes after the others: every buffer is written
+            if (rec) for (const b of rec) largeBuffers.give(b);
             for (const cb of cbs) cb(err);
           };
     if (q.length === 1) {
@@ -374,6 +257,9 @@ export class Circuit {
     this.state = 'closed';
     this.stopTimers();
     this.queue = [];
+    // buffers queued but never flushed were not handed to the socket: they can be reused
+    if (this.recycled) for (const b of this.recycled) largeBuffers.give(b);
+    this.recycled = undefined;
     const cbs = this.queueCallbacks;
     this.queueCallbacks = [];
     for (const cb of cbs) cb(this.closeReason);

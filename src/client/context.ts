@@ -29,6 +29,7 @@ import type { CircuitOwner } from './circuit.js';
 import { readClientEnv, searchDestinations, ipv4ToInt } from './env.js';
 import type { CaClientEnv, HostPort } from './env.js';
 import { CaError, TimeoutError } from './errors.js';
+import { RequestBatch } from './request-batch.js';
 import { SearchScheduler, parseClientDatagram } from './search.js';
 import type { SearchReply, UdpNotice } from './search.js';
 
@@ -78,6 +79,8 @@ export class Context implements CircuitOwner {
   private readonly lostServers = new Map<string, Set<number>>();
   private readonly idleTimers = new Map<Circuit, NodeJS.Timeout>();
   private readonly exceptionListeners = new Set<(e: CaException) => void>();
+  /** @internal the channels' small requests of the current event-loop turn (see request-batch.ts). */
+  readonly _batch = new RequestBatch();
   private readonly beacons = new BeaconTracker(performance.now() / 1000);
   private scheduler: SearchScheduler | undefined;
   private udp: dgram.Socket | undefined;
@@ -154,6 +157,7 @@ export class Context implements CircuitOwner {
   async close(): Promise<void> {
     if (this._closed) return;
     for (const ch of [...this.channels.values()]) ch.close();
+    this._batch.flush(); // the CLEAR_CHANNELs go before the circuits close
     this._closed = true;
     this.scheduler?.close();
     if (this.repeaterTimer) clearTimeout(this.repeaterTimer);
@@ -255,6 +259,14 @@ export class Context implements CircuitOwner {
     this.subsById.delete(s.subid);
   }
 
+  /** The subscription with this id: in the table, or a channel's first one (whose id is the cid). */
+  private subscription(id: number): SubscriptionImpl | undefined {
+    const s = this.subsById.get(id);
+    if (s !== undefined) return s;
+    const p = this.channels.get(id)?._sub;
+    return p !== undefined && p.subid === id ? p : undefined;
+  }
+
   /** @internal */
   _channelClosed(ch: Channel): void {
     this.channels.delete(ch.cid);
@@ -269,6 +281,7 @@ export class Context implements CircuitOwner {
       this.idleTimers.delete(c);
       if (c.channels.size === 0 && !c.closed) {
         if (this.circuits.get(c.key) === c) this.circuits.delete(c.key);
+        this._batch.flush();
         c.close();
       }
     }, CIRCUIT_IDLE_CLOSE_MS);
@@ -396,6 +409,19 @@ export class Context implements CircuitOwner {
   }
 
   private getCircuit(host: string, port: number, priority: number, minor: number): Circuit {
+    // The usual case: the circuit of the previous reply (no key string per reply).
+    const last = this.lastCircuit;
+    if (
+      last !== undefined &&
+      last.port === port &&
+      last.priority === priority &&
+      last.host === host &&
+      !last.closed &&
+      !this.idleTimers.has(last) &&
+      this.circuits.get(last.key) === last
+    ) {
+      return last;
+    }
     const key = Circuit.keyOf(host, port, priority);
     let c = this.circuits.get(key);
     if (c && !c.closed) {
@@ -404,6 +430,7 @@ export class Context implements CircuitOwner {
         clearTimeout(t);
         this.idleTimers.delete(c);
       }
+      this.lastCircuit = c;
       return c;
     }
     const maxPayload = this.config.autoArrayBytes ? 0x7fffffff : this.config.maxArrayBytes + 512;
@@ -422,8 +449,11 @@ export class Context implements CircuitOwner {
       ref: this.holds > 0,
     });
     this.circuits.set(key, c);
+    this.lastCircuit = c;
     return c;
   }
+  /** The circuit getCircuit returned last. */
+  private lastCircuit: Circuit | undefined;
 
   private onNotice(n: UdpNotice): void {
     if (n.kind === 'repeater-confirm') {
@@ -595,12 +625,12 @@ export class Context implements CircuitOwner {
       case Command.READ: {
         const op = this.ops.get(m.parameter2);
         if (op) Channel._complete(op, m, this, owned);
-        else if (m.command === Command.READ_NOTIFY) this.subsById.get(m.parameter2)?.deliver(m, owned);
+        else if (m.command === Command.READ_NOTIFY) this.subscription(m.parameter2)?.deliver(m, owned);
         return;
       }
       case Command.EVENT_ADD: {
         if (m.payloadSize === 0) return; // cancel confirmation
-        const s = this.subsById.get(m.parameter2);
+        const s = this.subscription(m.parameter2);
         if (!s || s.channel.circuit !== c) return;
         if ((m.parameter1 & 1) === 1) s.deliver(m, owned);
         return;
@@ -695,7 +725,16 @@ export class Context implements CircuitOwner {
           if (op) {
             Channel._complete(
               op,
-              { ...m, command: Command.WRITE_NOTIFY, parameter1: status, parameter2: inner.parameter2 },
+              {
+                command: Command.WRITE_NOTIFY,
+                payloadSize: m.payloadSize,
+                dataType: m.dataType,
+                dataCount: m.dataCount,
+                parameter1: status,
+                parameter2: inner.parameter2,
+                payload: p,
+                extended: m.extended,
+              },
               this,
             );
             return;
@@ -703,7 +742,7 @@ export class Context implements CircuitOwner {
           break;
         }
         case Command.EVENT_ADD: {
-          const s = this.subsById.get(inner.parameter2);
+          const s = this.subscription(inner.parameter2);
           if (s) {
             this._exception(status, `subscription of "${s.channel.name}": ${detail}`, s.channel.name);
             return;

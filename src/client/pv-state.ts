@@ -4,9 +4,10 @@
  */
 import { ALARM_STATUS_NAMES, EPICS_EPOCH_OFFSET, SEVERITY_NAMES } from '../protocol/constants.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
+import type { ScalarDbr } from '../protocol/dbr-scalar.js';
 import type { Channel, GetResult } from './channel.js';
 import { floatCharValue } from './pv-format.js';
-import { AUTOMONITOR_LENGTH, LIMIT_KEYS } from './pv-types.js';
+import { AUTOMONITOR_LENGTH, LIMIT_KEYS, fullData } from './pv-types.js';
 import type { PVData, PVValue } from './pv-types.js';
 
 /** The cached data of a PV and the properties that read it (no network). */
@@ -37,12 +38,36 @@ export class PVState {
     void ftype;
   }
 
+  /** merge() of a one-element plain / STS / TIME update, for a PV whose value is a scalar (nelm <= 1). */
+  protected mergeScalar(d: ScalarDbr, clientStamp: boolean): void {
+    const a = this.data;
+    a.value = d.value;
+    a.count = 1;
+    if (d.hasAlarm) {
+      a.status = d.status;
+      a.severity = d.severity;
+    }
+    if (d.hasStamp) {
+      const secs = d.secPastEpoch + EPICS_EPOCH_OFFSET;
+      a.posixseconds = secs;
+      a.nanoseconds = d.nsec;
+      a.timestamp = secs + 1e-6 * Math.floor(d.nsec / 1000);
+    } else if (clientStamp) {
+      a.timestamp = Date.now() / 1000;
+      a.posixseconds = 0;
+      a.nanoseconds = 0;
+    }
+  }
+
   protected mergeMeta(d: DbrData): void {
     const a = this.data;
     if (d.units !== undefined) a.units = d.units;
     if (d.precision !== undefined) a.precision = d.precision;
     if (d.enumStrs !== undefined) a.enumStrs = [...d.enumStrs];
-    for (const k of LIMIT_KEYS) if (d[k] !== undefined) a[k] = d[k];
+    for (let i = 0; i < LIMIT_KEYS.length; i++) {
+      const k = LIMIT_KEYS[i]!;
+      if (d[k] !== undefined) a[k] = d[k];
+    }
   }
 
   /** A NativeArray as the PV's value: scalar for one-element channels, the array otherwise. */
@@ -173,6 +198,8 @@ export class PVState {
 
   /** A copy of everything known (pyepics' _args). */
   snapshot(): PVData {
-    return { ...this.data, charValue: this.charValue };
+    const d = fullData(this.data);
+    d.charValue = this.charValue;
+    return d;
   }
 }

@@ -42,5 +42,7 @@ export function promoteType(native: number, form: PVForm): number {
 
 /** pyepics' access text for read / write rights. */
 export function accessText(r: boolean, w: boolean): string {
-  return ['no access', 'read-only', 'write-only', 'read/write'][(r ? 1 : 0) + (w ? 2 : 0)];
+  return ACCESS_TEXTS[(r ? 1 : 0) + (w ? 2 : 0)]!;
 }
+
+const ACCESS_TEXTS = ['no access', 'read-only', 'write-only', 'read/write'];

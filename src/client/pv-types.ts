@@ -140,14 +140,19 @@ export interface AddCallbackOptions {
 
 /** A registered value callback. */
 export interface Cb {
+  index: number | string;
   fn: PVCallback;
   kw: Record<string, unknown>;
   withCtrlvars: boolean;
 }
 
-/** The state of a PV before it connects (or after disconnect()). */
+/**
+ * The state of a PV before it connects (or after disconnect()). Internally the state is sparse: the
+ * metadata keys that most PVs never get (units, precision, enum strings, limits, monitorDelta) are
+ * added when first known (memory per PV); `fullData` gives the complete PVData.
+ */
 export function emptyData(pvname: string): PVData {
-  return {
+  const d = {
     pvname,
     value: undefined,
     charValue: undefined,
@@ -167,18 +172,44 @@ export function emptyData(pvname: string): PVData {
     timestamp: undefined,
     posixseconds: undefined,
     nanoseconds: undefined,
-    precision: undefined,
-    units: undefined,
-    enumStrs: undefined,
-    monitorDelta: undefined,
-    upperDispLimit: undefined,
-    lowerDispLimit: undefined,
-    upperAlarmLimit: undefined,
-    lowerAlarmLimit: undefined,
-    upperWarningLimit: undefined,
-    lowerWarningLimit: undefined,
-    upperCtrlLimit: undefined,
-    lowerCtrlLimit: undefined,
+  };
+  return d as PVData;
+}
+
+/** A complete copy of (possibly sparse) PV state: every PVData key, in the order of the interface. */
+export function fullData(a: PVData): PVData {
+  return {
+    pvname: a.pvname,
+    value: a.value,
+    charValue: a.charValue,
+    status: a.status,
+    severity: a.severity,
+    ftype: a.ftype,
+    type: a.type,
+    typefull: a.typefull,
+    chid: a.chid,
+    host: a.host,
+    count: a.count,
+    nelm: a.nelm,
+    access: a.access,
+    accessString: a.accessString,
+    readAccess: a.readAccess,
+    writeAccess: a.writeAccess,
+    timestamp: a.timestamp,
+    posixseconds: a.posixseconds,
+    nanoseconds: a.nanoseconds,
+    precision: a.precision,
+    units: a.units,
+    enumStrs: a.enumStrs,
+    monitorDelta: a.monitorDelta,
+    upperDispLimit: a.upperDispLimit,
+    lowerDispLimit: a.lowerDispLimit,
+    upperAlarmLimit: a.upperAlarmLimit,
+    lowerAlarmLimit: a.lowerAlarmLimit,
+    upperWarningLimit: a.upperWarningLimit,
+    lowerWarningLimit: a.lowerWarningLimit,
+    upperCtrlLimit: a.upperCtrlLimit,
+    lowerCtrlLimit: a.lowerCtrlLimit,
   };
 }
 

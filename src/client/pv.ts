@@ -17,6 +17,7 @@ import { ECA, EPICS_EPOCH_OFFSET } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
 import type { DbrData } from '../protocol/values.js';
 import type { Channel, GetResult, Subscription } from './channel.js';
+import type { ScalarDbr } from '../protocol/dbr-scalar.js';
 import { defaultContext } from './context.js';
 import type { Context } from './context.js';
 import { CaError, DisconnectedError, NotFoundError, TimeoutError } from './errors.js';
@@ -32,6 +33,7 @@ import {
   DEFAULT_SUBSCRIPTION_MASK,
   LIMIT_KEYS,
   emptyData,
+  fullData,
 } from './pv-types.js';
 import type {
   AccessCallback,
@@ -75,6 +77,9 @@ export { dbrTypeName, promoteType } from './pv-typenames.js';
 export { floatCharValue, pyFloatRepr } from './pv-format.js';
 export { fmtTime, pvInfo } from './pv-info.js';
 
+/** The keywords of a callback registered without any (shared: no object per callback). */
+const NO_KW: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 // =================================================================================================
 // The PV class (pyepics' epics.PV in camelCase, asynchronous)
 // =================================================================================================
@@ -101,10 +106,14 @@ export class PV extends PVState {
   private sub: Subscription | undefined;
   private subMask = 0;
   protected override data: PVData;
-  /** Value callbacks by index (created on first use, dropped when cleared: memory per PV). */
-  private callbacks: Map<number | string, Cb> | undefined;
-  readonly connectionCallbacks: ConnectionCallback[] = [];
-  readonly accessCallbacks: AccessCallback[] = [];
+  /**
+   * Value callbacks in registration order: one entry alone (the usual case), or an array (created on
+   * first use, dropped when cleared: memory per PV).
+   */
+  private callbacks: Cb | Cb[] | undefined;
+  /** Connection / access callbacks (created on first use). */
+  private connCbs: ConnectionCallback[] | undefined;
+  private accessCbs: AccessCallback[] | undefined;
   private _connected = false;
   private ctrlLoaded = false;
   private ctrlPending: Promise<void> | undefined;
@@ -131,16 +140,25 @@ export class PV extends PVState {
     this.userCount = opts.count || undefined;
     this.autoMonitorSetting = opts.autoMonitor;
     this.data = emptyData(this.pvname);
-    this.data.monitorDelta = opts.monitorDelta;
-    const cbs =
-      opts.callback === undefined ? [] : Array.isArray(opts.callback) ? opts.callback : [opts.callback];
-    if (cbs.length > 0) {
-      const m = (this.callbacks = new Map());
-      cbs.forEach((fn, i) => m.set(i, { fn, kw: {}, withCtrlvars: false }));
+    if (opts.monitorDelta !== undefined) this.data.monitorDelta = opts.monitorDelta;
+    const cb = opts.callback;
+    if (typeof cb === 'function') this.callbacks = { index: 0, fn: cb, kw: NO_KW, withCtrlvars: false };
+    else if (Array.isArray(cb) && cb.length > 0) {
+      this.callbacks = cb.map((fn, i) => ({ index: i, fn, kw: NO_KW, withCtrlvars: false }));
     }
-    if (opts.connectionCallback) this.connectionCallbacks.push(opts.connectionCallback);
-    if (opts.accessCallback) this.accessCallbacks.push(opts.accessCallback);
+    if (opts.connectionCallback) this.connCbs = [opts.connectionCallback];
+    if (opts.accessCallback) this.accessCbs = [opts.accessCallback];
     this.ch = this.openChannel();
+  }
+
+  /** Connection callbacks, called as cb({pvname, conn, pv}) (the array may be changed). */
+  get connectionCallbacks(): ConnectionCallback[] {
+    return (this.connCbs ??= []);
+  }
+
+  /** Access-rights callbacks, called as cb({pvname, readAccess, writeAccess, pv}) (the array may be changed). */
+  get accessCallbacks(): AccessCallback[] {
+    return (this.accessCbs ??= []);
   }
 
   private openChannel(): Channel {
@@ -181,8 +199,9 @@ export class PV extends PVState {
       this.data.type = this.data.typefull = dbrTypeName(this.data.ftype);
       this.data.chid = ch.cid;
     }
-    for (const cb of [...this.connectionCallbacks])
-      this.safe(() => cb({ pvname: this.pvname, conn: up, pv: this }));
+    if (this.connCbs && this.connCbs.length > 0) {
+      for (const cb of [...this.connCbs]) this.safe(() => cb({ pvname: this.pvname, conn: up, pv: this }));
+    }
     this._connected = up;
     if (up) {
       this.onAccess(ch.readAccess, ch.writeAccess, true);
@@ -197,8 +216,8 @@ export class PV extends PVState {
     this.data.readAccess = r;
     this.data.writeAccess = w;
     this.data.access = this.data.accessString = accessText(r, w);
-    if (quiet && !changed) return;
-    for (const cb of [...this.accessCallbacks])
+    if ((quiet && !changed) || !this.accessCbs || this.accessCbs.length === 0) return;
+    for (const cb of [...this.accessCbs])
       this.safe(() => cb({ pvname: this.pvname, readAccess: r, writeAccess: w, pv: this }));
   }
 
@@ -221,7 +240,8 @@ export class PV extends PVState {
     return this.data.count < AUTOMONITOR_LENGTH ? DEFAULT_SUBSCRIPTION_MASK : 0;
   }
 
-  private async checkAutoMonitor(): Promise<void> {
+  /** Subscribe, re-subscribe or unsubscribe as autoMonitor and the connection say (synchronous unless ctrl vars must come first). */
+  private checkAutoMonitor(): void {
     if (!this._connected || this.closed) return;
     const mask = this.wantedMask();
     if (this.autoMonitorSetting === undefined) this.autoMonitorSetting = mask !== 0;
@@ -230,13 +250,41 @@ export class PV extends PVState {
     this.sub = undefined;
     this.subMask = mask;
     if (!mask) return;
-    if (this.callbacks && [...this.callbacks.values()].some((c) => c.withCtrlvars) && !this.ctrlLoaded) {
-      await this.getCtrlVars().catch(() => undefined);
-      if (!this._connected || this.closed || this.sub || this.subMask !== mask) return;
+    if (!this.ctrlLoaded && this.wantsCtrlvars()) {
+      void this.getCtrlVars()
+        .catch(() => undefined)
+        .then(() => {
+          if (!this._connected || this.closed || this.sub || this.subMask !== mask) return;
+          this.subscribeNow(mask);
+        });
+      return;
     }
-    this.sub = this.ch.subscribe({ dbrType: this.data.ftype, count: this.userCount ?? 0, mask }, (d) =>
-      this.onMonitor(d),
+    this.subscribeNow(mask);
+  }
+
+  private subscribeNow(mask: number): void {
+    this.sub = this.ch._subscribeObserver(
+      { dbrType: this.data.ftype, count: this.userCount ?? 0, mask },
+      this,
     );
+  }
+
+  /** @internal (SubscriptionObserver) a monitor update of the PV's subscription. */
+  _subscriptionData(d: GetResult): void {
+    this.onMonitor(d);
+  }
+
+  /** @internal (SubscriptionObserver) whether updates may come as a ScalarDbr: the value is a scalar. */
+  _takesScalar(): boolean {
+    return this.data.nelm <= 1;
+  }
+
+  /** @internal (SubscriptionObserver) a one-element plain / STS / TIME monitor update. */
+  _subscriptionScalar(d: ScalarDbr): void {
+    if (this.closed) return;
+    this.mergeScalar(d, this.form !== 'time');
+    this.data.charValue = this.computeCharValue();
+    this.runCallbacks();
   }
 
   /** Whether the PV is monitored (true / a mask) or fetched on demand (false). */
@@ -318,13 +366,13 @@ export class PV extends PVState {
     this.sub = undefined;
     this.subMask = 0;
     this.callbacks = undefined;
-    this.connectionCallbacks.length = 0;
-    this.accessCallbacks.length = 0;
+    if (this.connCbs) this.connCbs.length = 0;
+    if (this.accessCbs) this.accessCbs.length = 0;
     this.detachChannel();
     this.ch.close();
     const md = this.data.monitorDelta;
     this.data = emptyData(this.pvname);
-    this.data.monitorDelta = md;
+    if (md !== undefined) this.data.monitorDelta = md;
     this.ctrlLoaded = false;
     if (this.monitors) for (const m of [...this.monitors]) m(undefined as unknown as PVCallbackArgs);
   }
@@ -368,7 +416,7 @@ export class PV extends PVState {
       !(opts.count !== undefined && opts.count > this.data.count);
     let result: PVGetResult;
     if (cachedOk) {
-      result = { ...this.data };
+      result = fullData(this.data);
     } else {
       let count = opts.count ?? this.userCount ?? 0;
       if (count > this.data.nelm) count = this.data.nelm;
@@ -384,7 +432,7 @@ export class PV extends PVState {
       if (r.precision !== undefined) result.precision = r.precision;
       if (r.enumStrs !== undefined) result.enumStrs = [...r.enumStrs];
       for (const k of LIMIT_KEYS) if (r[k] !== undefined) result[k] = r[k];
-      if (opts.withCtrlvars) result = { ...this.data, ...result };
+      if (opts.withCtrlvars) result = { ...fullData(this.data), ...result };
     }
     if (opts.asString) {
       result.value = this.computeCharValue(true);
@@ -507,11 +555,18 @@ export class PV extends PVState {
       throw new CaError('addCallback needs a function', { eca: ECA.BADFUNCPTR, pvname: this.pvname });
     const { index, withCtrlvars = true, runNow = false, ...kw } = opts;
     let idx = index;
+    const cur = this.callbacks;
+    const list = Array.isArray(cur) ? cur : (this.callbacks = cur ? [cur] : []);
     if (idx === undefined) {
-      const nums = [...(this.callbacks?.keys() ?? [])].filter((k): k is number => typeof k === 'number');
-      idx = nums.length ? Math.max(...nums) + 1 : 1;
+      let max = -Infinity;
+      for (const c of list) if (typeof c.index === 'number' && c.index > max) max = c.index;
+      idx = max === -Infinity ? 1 : max + 1;
     }
-    (this.callbacks ??= new Map()).set(idx, { fn, kw, withCtrlvars });
+    const entry: Cb = { index: idx, fn, kw: Object.keys(kw).length ? kw : NO_KW, withCtrlvars };
+    // replacing an index keeps its place (as a Map.set of an existing key)
+    const at = list.findIndex((c) => c.index === idx);
+    if (at >= 0) list[at] = entry;
+    else list.push(entry);
     if (withCtrlvars && this._connected && !this.ctrlLoaded) void this.getCtrlVars().catch(() => undefined);
     if (runNow && this._connected) {
       const i = idx;
@@ -523,19 +578,38 @@ export class PV extends PVState {
   }
 
   removeCallback(index: number | string): void {
-    this.callbacks?.delete(index);
+    const cur = this.callbacks;
+    if (cur !== undefined && !Array.isArray(cur)) {
+      if (cur.index === index) this.callbacks = undefined;
+      return;
+    }
+    const at = cur ? cur.findIndex((c) => c.index === index) : -1;
+    if (at >= 0) cur!.splice(at, 1);
   }
 
   /** Remove every value callback (and, when asked, the connection / access callbacks). */
-  clearCallbacks(opts: { withAccessCallback?: boolean; withConnectCallback?: boolean } = {}): void {
+  clearCallbacks(opts?: { withAccessCallback?: boolean; withConnectCallback?: boolean }): void {
     this.callbacks = undefined;
-    if (opts.withAccessCallback) this.accessCallbacks.length = 0;
-    if (opts.withConnectCallback) this.connectionCallbacks.length = 0;
+    if (opts?.withAccessCallback && this.accessCbs) this.accessCbs.length = 0;
+    if (opts?.withConnectCallback && this.connCbs) this.connCbs.length = 0;
   }
 
   /** The registered value callbacks by index. */
   get callbackIndices(): (number | string)[] {
-    return this.callbacks ? [...this.callbacks.keys()] : [];
+    return this.cbList().map((c) => c.index);
+  }
+
+  /** Whether a value callback asked for control variables. */
+  private wantsCtrlvars(): boolean {
+    const cur = this.callbacks;
+    if (cur === undefined) return false;
+    return Array.isArray(cur) ? cur.some((c) => c.withCtrlvars) : cur.withCtrlvars;
+  }
+
+  /** The value callbacks as a list (a new array for a single one: not for hot paths). */
+  private cbList(): Cb[] {
+    const cur = this.callbacks;
+    return cur === undefined ? [] : Array.isArray(cur) ? cur : [cur];
   }
 
   /** The callback argument object for the current data. */
@@ -546,10 +620,12 @@ export class PV extends PVState {
   /** Run every callback (sorted by index) with the current data. */
   runCallbacks(): void {
     const cbs = this.callbacks;
-    if (cbs && cbs.size === 1) {
+    if (cbs !== undefined) {
       // the usual case: one callback, nothing to sort (monitor hot path)
-      this.runCallback(cbs.keys().next().value as number | string);
-    } else if (cbs && cbs.size > 1) this.runSortedCallbacks();
+      if (!Array.isArray(cbs)) this.runEntry(cbs);
+      else if (cbs.length === 1) this.runEntry(cbs[0]!);
+      else if (cbs.length > 1) this.runSortedCallbacks();
+    }
     if (this.monitors && this.monitors.size) {
       const args = this.callbackArgs('monitor', {});
       for (const m of [...this.monitors]) m(args);
@@ -557,7 +633,7 @@ export class PV extends PVState {
   }
 
   private runSortedCallbacks(): void {
-    const keys = [...(this.callbacks?.keys() ?? [])].sort((a, b) =>
+    const keys = this.callbackIndices.sort((a, b) =>
       typeof a === 'number' && typeof b === 'number'
         ? a - b
         : String(a) < String(b)
@@ -571,9 +647,18 @@ export class PV extends PVState {
 
   /** Run one callback with the current data (no-op when absent). */
   runCallback(index: number | string): void {
-    const c = this.callbacks?.get(index);
-    if (!c) return;
-    this.safe(() => c.fn(this.callbackArgs(index, c.kw)));
+    const c = this.cbList().find((e) => e.index === index);
+    if (c) this.runEntry(c);
+  }
+
+  private runEntry(c: Cb): void {
+    try {
+      c.fn(this.callbackArgs(c.index, c.kw));
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 
   /**
@@ -628,9 +713,9 @@ export class PV extends PVState {
   /** @internal for pvInfo */
   _infoData(): { data: PVData; monitored: boolean; callbacks: number; native: number } {
     return {
-      data: { ...this.data, charValue: this.charValue },
+      data: { ...fullData(this.data), charValue: this.charValue },
       monitored: this.sub !== undefined,
-      callbacks: this.callbacks?.size ?? 0,
+      callbacks: this.cbList().length,
       native: this.ch.nativeType,
     };
   }

@@ -10,7 +10,8 @@
  * max 64; any miss halves the threshold and resets it to 1).
  */
 import { CA_MINOR_VERSION, Command, MAX_UDP_SEND, SEARCH_DONT_REPLY } from '../protocol/constants.js';
-import { HEADER_SIZE, decodeMessage, padTo8 } from '../protocol/header.js';
+import { EXTENDED_HEADER_SIZE, HEADER_SIZE, padTo8 } from '../protocol/header.js';
+import { putHeader, zero } from './request-batch.js';
 
 export const MIN_RTT = 0.032;
 export const MAX_RTT = 30;
@@ -26,14 +27,43 @@ export interface SearchClock {
   clearTimer(handle: unknown): void;
 }
 
+/** A real timer: a timeout, then an immediate (see realClock). */
+interface RealTimer {
+  timeout: NodeJS.Timeout | undefined;
+  immediate: NodeJS.Immediate | undefined;
+}
+
+/**
+ * Real time. A timer's function runs in the check phase of the event loop that follows its expiry,
+ * after that turn's I/O callbacks: a search pass is judged once the replies already received by the
+ * socket have been read (libca reads them on a thread of their own). Without this, a thread busy
+ * with, say, thousands of CREATE_CHAN replies would see its timers fire before the UDP replies that
+ * arrived in time are read, and halve its search rate for nothing.
+ */
 export const realClock: SearchClock = {
   now: () => performance.now() / 1000,
   setTimer: (fn, d) => {
-    const t = setTimeout(fn, Math.max(0, d * 1000));
-    t.unref();
-    return t;
+    const h: RealTimer = { timeout: undefined, immediate: undefined };
+    h.timeout = setTimeout(
+      () => {
+        h.timeout = undefined;
+        // (not unref()ed: an unref()ed immediate would wait for the next I/O event)
+        h.immediate = setImmediate(() => {
+          h.immediate = undefined;
+          fn();
+        });
+      },
+      Math.max(0, d * 1000),
+    );
+    h.timeout.unref();
+    return h;
   },
-  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimer: (h) => {
+    const t = h as RealTimer;
+    if (t.timeout) clearTimeout(t.timeout);
+    if (t.immediate) clearImmediate(t.immediate);
+    t.timeout = t.immediate = undefined;
+  },
 };
 
 /** Number of search timers for a max search period (libca: ⌊1 + log2(max/0.032)⌋, at most 18). */
@@ -45,32 +75,108 @@ export function searchTimerCount(maxSearchPeriod: number): number {
 /** Encode one SEARCH request message (DONTREPLY, client minor, cid twice). */
 export function encodeSearchRequest(name: string, cid: number, reply = SEARCH_DONT_REPLY): Buffer {
   // latin1: one byte per character (pooled allocation, NUL padding written explicitly)
-  const n = name.length;
-  const size = padTo8(n + 1);
-  const buf = Buffer.allocUnsafe(HEADER_SIZE + size);
-  buf.writeUInt16BE(Command.SEARCH, 0);
-  buf.writeUInt16BE(size, 2);
-  buf.writeUInt16BE(reply, 4);
-  buf.writeUInt16BE(CA_MINOR_VERSION, 6);
-  buf.writeUInt32BE(cid >>> 0, 8);
-  buf.writeUInt32BE(cid >>> 0, 12);
-  buf.write(name, HEADER_SIZE, n, 'latin1');
-  buf.fill(0, HEADER_SIZE + n, HEADER_SIZE + size);
+  const buf = Buffer.allocUnsafe(requestSize(name));
+  writeSearchRequest(buf, 0, name, cid, reply);
   return buf;
 }
 
+/**
+ * Write `s` as latin1 (the low byte of each UTF-16 unit, as Buffer.write(s, 'latin1')) at `off`;
+ * for the short strings of PV names a loop is cheaper than the encoder call.
+ */
+export function writeLatin1(buf: Buffer, off: number, s: string): void {
+  const n = s.length;
+  if (n > 64) {
+    buf.write(s, off, n, 'latin1');
+    return;
+  }
+  for (let i = 0; i < n; i++) buf[off + i] = s.charCodeAt(i) & 0xff;
+}
+
+/** SEARCH request bytes of a name (header + NUL-padded latin1 name). */
+function requestSize(name: string): number {
+  return HEADER_SIZE + padTo8(name.length + 1);
+}
+
+/** Write the SEARCH request of `name` at `off` of `buf` (as encodeSearchRequest); returns its end. */
+function writeSearchRequest(
+  buf: Buffer,
+  off: number,
+  name: string,
+  cid: number,
+  reply = SEARCH_DONT_REPLY,
+): number {
+  const n = name.length;
+  const size = padTo8(n + 1);
+  putHeader(buf, off, Command.SEARCH, size, reply, CA_MINOR_VERSION, cid, cid);
+  const at = off + HEADER_SIZE;
+  writeLatin1(buf, at, name);
+  zero(buf, at + n, at + size);
+  return at + size;
+}
+
+/** A name being searched (its request is encoded when sent: no buffer per name while it waits). */
 interface Entry {
   cid: number;
-  msg: Buffer;
+  name: string;
   timer: number;
-  /** true once sent by its timer in the current pass (waiting for a reply). */
-  sent: boolean;
+  /** The list the entry is in (its timer's queue, or its timer's sent-and-unanswered list). */
+  list: EntryList | undefined;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/**
+ * An insertion-ordered list of entries, linked through the entries themselves: adding, removing and
+ * moving a name between lists allocates nothing (thousands of names move at each search pass).
+ */
+class EntryList {
+  head: Entry | undefined = undefined;
+  tail: Entry | undefined = undefined;
+  size = 0;
+
+  push(e: Entry): void {
+    if (e.list) e.list.remove(e);
+    e.list = this;
+    e.prev = this.tail;
+    e.next = undefined;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+    this.size++;
+  }
+
+  remove(e: Entry): void {
+    if (e.list !== this) return;
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.list = e.prev = e.next = undefined;
+    this.size--;
+  }
+
+  /** Empty the list; returns its entries in order (unlinked). */
+  takeAll(): Entry[] {
+    const out: Entry[] = [];
+    for (let e = this.head; e;) {
+      const next = e.next;
+      e.list = e.prev = e.next = undefined;
+      out.push(e);
+      e = next;
+    }
+    this.head = this.tail = undefined;
+    this.size = 0;
+    return out;
+  }
 }
 
 interface Timer {
   index: number;
-  req: Set<Entry>;
-  resp: Set<Entry>;
+  /** Names queued for the next pass. */
+  req: EntryList;
+  /** Names sent in the current pass and not answered yet. */
+  resp: EntryList;
   handle: unknown;
   framesPerTry: number;
   congestThresh: number;
@@ -120,8 +226,8 @@ export class SearchScheduler {
     for (let i = 0; i < this.timerCount; i++) {
       this.timers.push({
         index: i,
-        req: new Set(),
-        resp: new Set(),
+        req: new EntryList(),
+        resp: new EntryList(),
         handle: undefined,
         framesPerTry: 1,
         congestThresh: MAX_FRAMES_PER_TRY,
@@ -162,7 +268,7 @@ export class SearchScheduler {
   add(cid: number, name: string, index = 0): void {
     if (this.closed) return;
     this.remove(cid);
-    const e: Entry = { cid, msg: encodeSearchRequest(name, cid), timer: 0, sent: false };
+    const e: Entry = { cid, name, timer: 0, list: undefined, prev: undefined, next: undefined };
     this.entries.set(cid, e);
     this.place(e, Math.min(Math.max(0, index), this.timerCount - 1));
   }
@@ -172,9 +278,7 @@ export class SearchScheduler {
     const e = this.entries.get(cid);
     if (!e) return false;
     this.entries.delete(cid);
-    const t = this.timers[e.timer]!;
-    t.req.delete(e);
-    t.resp.delete(e);
+    e.list?.remove(e);
     return true;
   }
 
@@ -187,8 +291,9 @@ export class SearchScheduler {
     const e = this.entries.get(cid);
     if (!e) return false;
     const t = this.timers[e.timer]!;
-    const wasSent = t.resp.has(e);
-    this.remove(cid);
+    const wasSent = e.list === t.resp;
+    this.entries.delete(cid);
+    e.list?.remove(e);
     if (wasSent) {
       t.respCount++;
       if (seq !== undefined && seq >= t.seqFirst && seq <= t.seqLast) {
@@ -204,7 +309,7 @@ export class SearchScheduler {
 
   /** The SEARCH messages of every name still searched (e.g. to send over a new name-server circuit). */
   allRequests(): Buffer[] {
-    return [...this.entries.values()].map((e) => e.msg);
+    return [...this.entries.values()].map((e) => encodeSearchRequest(e.name, e.cid));
   }
 
   /** Beacon anomaly: every name on a timer above index 8 moves down to timer 8. */
@@ -220,9 +325,7 @@ export class SearchScheduler {
     for (const cid of cids) {
       const e = this.entries.get(cid);
       if (!e || e.timer <= target) continue;
-      const t = this.timers[e.timer]!;
-      t.req.delete(e);
-      t.resp.delete(e);
+      e.list?.remove(e);
       this.place(e, target);
     }
   }
@@ -232,8 +335,8 @@ export class SearchScheduler {
     for (const t of this.timers) {
       if (t.handle !== undefined) this.clock.clearTimer(t.handle);
       t.handle = undefined;
-      t.req.clear();
-      t.resp.clear();
+      t.req.takeAll();
+      t.resp.takeAll();
     }
     this.entries.clear();
   }
@@ -247,17 +350,14 @@ export class SearchScheduler {
 
   private moveAll(from: Timer, to: number): void {
     if (from.index === to) return;
-    const list = [...from.req, ...from.resp];
-    from.req.clear();
-    from.resp.clear();
+    const list = from.req.takeAll().concat(from.resp.takeAll());
     for (const e of list) this.place(e, to);
   }
 
   private place(e: Entry, index: number): void {
     e.timer = index;
-    e.sent = false;
     const t = this.timers[index]!;
-    t.req.add(e);
+    t.req.push(e);
     if (t.handle === undefined) {
       this.arm(t, index === 0 && this.immediateFirst ? 0 : this.period(index), false);
     }
@@ -288,13 +388,9 @@ export class SearchScheduler {
     // Unanswered names of the previous pass move to the next timer.
     const next = Math.min(t.index + 1, this.timerCount - 1);
     if (t.resp.size > 0) {
-      const moved = [...t.resp];
-      t.resp.clear();
-      for (const e of moved) {
-        if (next === t.index) {
-          e.sent = false;
-          t.req.add(e);
-        } else this.place(e, next);
+      for (const e of t.resp.takeAll()) {
+        if (next === t.index) t.req.push(e);
+        else this.place(e, next);
       }
     }
     // Send this pass.
@@ -309,28 +405,24 @@ export class SearchScheduler {
   }
 
   private sendDatagram(t: Timer): void {
-    const parts: Buffer[] = [];
+    // Size the datagram first, then encode each request straight into it.
     let size = HEADER_SIZE;
-    for (const e of t.req) {
-      if (size + e.msg.length > this.maxDatagram && parts.length > 0) break;
-      parts.push(e.msg);
-      size += e.msg.length;
-      t.req.delete(e);
-      t.resp.add(e);
-      e.sent = true;
-      t.sentCount++;
+    let count = 0;
+    for (let e = t.req.head; e; e = e.next) {
+      const n = requestSize(e.name);
+      if (size + n > this.maxDatagram && count > 0) break;
+      size += n;
+      count++;
     }
     const dg = Buffer.allocUnsafe(size);
-    dg.writeUInt16BE(Command.VERSION, 0);
-    dg.writeUInt16BE(0, 2);
-    dg.writeUInt16BE(1, 4); // sequence number valid
-    dg.writeUInt16BE(CA_MINOR_VERSION, 6);
-    dg.writeUInt32BE(this.seq >>> 0, 8);
-    dg.writeUInt32BE(0, 12);
+    // VERSION: data type 1 = sequence number valid
+    putHeader(dg, 0, Command.VERSION, 0, 1, CA_MINOR_VERSION, this.seq, 0);
     let off = HEADER_SIZE;
-    for (const p of parts) {
-      p.copy(dg, off);
-      off += p.length;
+    for (let i = 0; i < count; i++) {
+      const e = t.req.head!;
+      off = writeSearchRequest(dg, off, e.name, e.cid);
+      t.resp.push(e); // leaves t.req
+      t.sentCount++;
     }
     this.seq = (this.seq + 1) >>> 0;
     this.datagramsSent++;
@@ -374,42 +466,63 @@ export function parseClientDatagram(
   onReply: (r: SearchReply) => void,
   onNotice?: (n: UdpNotice) => void,
 ): void {
+  // Headers are read in place (no message object or payload view per reply: a reply datagram
+  // answers up to ~60 names). A size beyond 0xFFFF or a truncated message ends the parse.
+  const len = buf.length;
   let off = 0;
   let seq: number | undefined;
-  while (off + HEADER_SIZE <= buf.length) {
-    let r;
-    try {
-      r = decodeMessage(buf, off, 0xffff);
-    } catch {
-      return;
+  while (off + HEADER_SIZE <= len) {
+    const command = buf.readUInt16BE(off);
+    let payloadSize = buf.readUInt16BE(off + 2);
+    let hlen = HEADER_SIZE;
+    if (payloadSize === 0xffff) {
+      if (off + EXTENDED_HEADER_SIZE > len) return;
+      payloadSize = buf.readUInt32BE(off + 16);
+      if (payloadSize > 0xffff) return;
+      hlen = EXTENDED_HEADER_SIZE;
     }
-    if (!r) return;
-    const m = r.message;
-    off = r.next;
-    switch (m.command) {
+    if (off + hlen + payloadSize > len) return;
+    const at = off;
+    off += hlen + payloadSize;
+    switch (command) {
       case Command.VERSION:
-        if (m.dataType === 1) seq = m.parameter1;
+        if (buf.readUInt16BE(at + 4) === 1) seq = buf.readUInt32BE(at + 8);
         break;
       case Command.SEARCH: {
-        const host = m.parameter1 === 0xffffffff ? sourceHost : ipFromU32(m.parameter1);
-        const minor = m.payload.length >= 2 ? m.payload.readUInt16BE(0) : undefined;
-        const rep: SearchReply = { cid: m.parameter2, host, port: m.dataType };
-        if (minor !== undefined) rep.minor = minor;
-        if (seq !== undefined) rep.seq = seq;
+        const p1 = buf.readUInt32BE(at + 8);
+        const host = p1 === 0xffffffff ? sourceHost : ipFromU32(p1);
+        const cid = buf.readUInt32BE(at + 12);
+        const port = buf.readUInt16BE(at + 4);
+        // one literal of its final shape (no fields added afterwards: no extra property store)
+        let rep: SearchReply;
+        if (payloadSize >= 2) {
+          const minor = buf.readUInt16BE(at + hlen);
+          rep = seq !== undefined ? { cid, host, port, minor, seq } : { cid, host, port, minor };
+        } else {
+          rep = seq !== undefined ? { cid, host, port, seq } : { cid, host, port };
+        }
         onReply(rep);
         break;
       }
-      case Command.RSRV_IS_UP:
+      case Command.RSRV_IS_UP: {
+        const p2 = buf.readUInt32BE(at + 12);
         onNotice?.({
           kind: 'beacon',
-          minor: m.dataType,
-          port: m.dataCount,
-          number: m.parameter1,
-          host: m.parameter2 === 0 ? sourceHost : ipFromU32(m.parameter2),
+          minor: buf.readUInt16BE(at + 4),
+          port: hlen === HEADER_SIZE ? buf.readUInt16BE(at + 6) : buf.readUInt32BE(at + 20),
+          number: buf.readUInt32BE(at + 8),
+          host: p2 === 0 ? sourceHost : ipFromU32(p2),
         });
         break;
+      }
       case Command.REPEATER_CONFIRM:
-        onNotice?.({ kind: 'repeater-confirm', minor: 0, port: 0, number: 0, host: ipFromU32(m.parameter2) });
+        onNotice?.({
+          kind: 'repeater-confirm',
+          minor: 0,
+          port: 0,
+          number: 0,
+          host: ipFromU32(buf.readUInt32BE(at + 12)),
+        });
         break;
       default:
         break;

@@ -6,8 +6,8 @@ import { AlarmStatus, DBE } from '../protocol/constants.js';
 
 /** The subset of a record the limit-alarm check needs. */
 export interface AlarmTarget {
-  num(field: string): number;
-  set(field: string, v: number): void;
+  /** The record's field store (fields read by name: fixed slots, see record.ts). */
+  readonly v: Record<string, number | string>;
   setSevr(stat: number, sevr: number): boolean;
 }
 
@@ -16,37 +16,38 @@ export interface AlarmTarget {
  * hysteresis around the last alarm level LALM.
  */
 export function checkLimitAlarms(rec: AlarmTarget, val: number, udf: boolean): void {
+  const f = rec.v;
   if (udf) {
-    rec.setSevr(AlarmStatus.UDF, rec.num('UDFS'));
+    rec.setSevr(AlarmStatus.UDF, f.UDFS as number);
     return;
   }
-  const hyst = rec.num('HYST');
-  const lalm = rec.num('LALM');
-  const hihi = rec.num('HIHI');
-  const hhsv = rec.num('HHSV');
+  const hyst = f.HYST as number;
+  const lalm = f.LALM as number;
+  const hihi = f.HIHI as number;
+  const hhsv = f.HHSV as number;
   if (hhsv && (val >= hihi || (lalm === hihi && val >= hihi - hyst))) {
-    if (rec.setSevr(AlarmStatus.HIHI, hhsv)) rec.set('LALM', hihi);
+    if (rec.setSevr(AlarmStatus.HIHI, hhsv)) f.LALM = hihi;
     return;
   }
-  const lolo = rec.num('LOLO');
-  const llsv = rec.num('LLSV');
+  const lolo = f.LOLO as number;
+  const llsv = f.LLSV as number;
   if (llsv && (val <= lolo || (lalm === lolo && val <= lolo + hyst))) {
-    if (rec.setSevr(AlarmStatus.LOLO, llsv)) rec.set('LALM', lolo);
+    if (rec.setSevr(AlarmStatus.LOLO, llsv)) f.LALM = lolo;
     return;
   }
-  const high = rec.num('HIGH');
-  const hsv = rec.num('HSV');
+  const high = f.HIGH as number;
+  const hsv = f.HSV as number;
   if (hsv && (val >= high || (lalm === high && val >= high - hyst))) {
-    if (rec.setSevr(AlarmStatus.HIGH, hsv)) rec.set('LALM', high);
+    if (rec.setSevr(AlarmStatus.HIGH, hsv)) f.LALM = high;
     return;
   }
-  const low = rec.num('LOW');
-  const lsv = rec.num('LSV');
+  const low = f.LOW as number;
+  const lsv = f.LSV as number;
   if (lsv && (val <= low || (lalm === low && val <= low + hyst))) {
-    if (rec.setSevr(AlarmStatus.LOW, lsv)) rec.set('LALM', low);
+    if (rec.setSevr(AlarmStatus.LOW, lsv)) f.LALM = low;
     return;
   }
-  rec.set('LALM', val);
+  f.LALM = val;
 }
 
 /**
@@ -62,16 +63,17 @@ export function deadbandBits(last: number, val: number, deadband: number, bits: 
 
 /** Value monitor of analog-like records: MDEL against MLST, ADEL against ALST. */
 export function analogMonitorMask(rec: AlarmTarget, val: number): number {
+  const f = rec.v;
   let mask = 0;
-  const m = deadbandBits(rec.num('MLST'), val, rec.num('MDEL'), DBE.VALUE);
+  const m = deadbandBits(f.MLST as number, val, f.MDEL as number, DBE.VALUE);
   if (m) {
     mask |= m;
-    rec.set('MLST', val);
+    f.MLST = val;
   }
-  const a = deadbandBits(rec.num('ALST'), val, rec.num('ADEL'), DBE.LOG);
+  const a = deadbandBits(f.ALST as number, val, f.ADEL as number, DBE.LOG);
   if (a) {
     mask |= a;
-    rec.set('ALST', val);
+    f.ALST = val;
   }
   return mask;
 }

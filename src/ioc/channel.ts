@@ -14,7 +14,7 @@ import {
   type ServedChannel,
 } from '../server/provider.js';
 import { charsToString, isLink, nativeTypeOf, stringToChars, type FieldDef } from './fields.js';
-import { ProcessContext, type DbRecord } from './record.js';
+import { ProcessContext, makeNumeric, type DbRecord } from './record.js';
 
 /** Size of a link field read as a CHAR array (PVLINK_STRINGSZ). */
 const LINK_CHARS = 1024;
@@ -51,6 +51,8 @@ export class FieldChannel implements ServedChannel {
   readonly asl: number;
   /** A numeric (not ENUM) scalar field: reads can take the server's allocation-free path. */
   private readonly numericScalar: boolean;
+  /** A field that stores a number: puts of one number can skip the value array (putNumber). */
+  private readonly numberStore: boolean;
 
   constructor(
     readonly name: string,
@@ -79,6 +81,7 @@ export class FieldChannel implements ServedChannel {
       !isLink(fd.dbf) &&
       this.nativeType !== DbrNative.STRING &&
       this.nativeType !== DbrNative.ENUM;
+    this.numberStore = !longString && rec.storesNumber(fd);
   }
 
   readScalar(out: ScalarState): boolean {
@@ -174,6 +177,23 @@ export class FieldChannel implements ServedChannel {
     }
   }
 
+  writeScalarNow(x: number, dbrType: number, client: ClientIdentity): Promise<void> | undefined {
+    if (dbrType === DbrNative.STRING) return this.writeNow([String(x)], dbrType, client);
+    if (!this.numberStore || dbrType < 0 || dbrType > DbrNative.DOUBLE)
+      return this.writeNow(makeNumeric(dbrType, [x]), dbrType, client);
+    try {
+      if ((this.accessRights(client) & 2) === 0)
+        throw new CaStatusError(ECA.NOWTACCESS, `${this.name}: write access denied`);
+      const rec = this.rec;
+      const fd = this.fd;
+      checkPutAllowed(rec, fd);
+      rec.putNumber(fd, x);
+      return processAfterPut(rec, fd);
+    } catch (e) {
+      throw e instanceof CaStatusError ? e : new CaStatusError(ECA.PUTFAIL, (e as Error).message);
+    }
+  }
+
   subscribe(listener: (mask: number) => void): () => void {
     return this.rec.addListener(this.fd.name, listener);
   }
@@ -233,6 +253,18 @@ export function putFieldNow(
   }
   if (dbrType < 0 || dbrType > DbrNative.DOUBLE)
     throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
+  checkPutAllowed(rec, fd);
+  if (longString && !rec.arrayField(fd.name)) {
+    const s = dbrType === DbrNative.CHAR ? charsToString(value as Uint8Array) : String(value[0] ?? '');
+    rec.putField(fd, [s], DbrNative.STRING);
+  } else {
+    rec.putField(fd, value, dbrType);
+  }
+  return processAfterPut(rec, fd);
+}
+
+/** dbPutField's refusals of a put: a read-only field, puts disabled by DISP. */
+function checkPutAllowed(rec: DbRecord, fd: FieldDef): void {
   if (fd.nomod)
     throw new CaStatusError(
       fd.name === 'RTYP' ? ECA.PUTFAIL : ECA.NOWTACCESS,
@@ -240,22 +272,30 @@ export function putFieldNow(
     );
   if (rec.v.DISP && fd.name !== 'DISP')
     throw new CaStatusError(ECA.PUTFAIL, `${rec.name}: puts disabled (DISP)`);
-  if (longString && !rec.arrayField(fd.name)) {
-    const s = dbrType === DbrNative.CHAR ? charsToString(value as Uint8Array) : String(value[0] ?? '');
-    rec.putField(fd, [s], DbrNative.STRING);
-  } else {
-    rec.putField(fd, value, dbrType);
-  }
-  const ctx = new ProcessContext();
-  if (fd.name === 'PROC' || (fd.pp && rec.num('SCAN') === 0)) {
-    if (rec.pact) {
-      rec.rpro = true;
-      if (rec.asyncDone) ctx.add(rec.asyncDone);
-    } else {
-      rec.v.PUTF = 1;
-      rec.process(ctx);
-      rec.v.PUTF = 0;
-    }
-  }
-  return ctx.pending.length ? ctx.done() : undefined;
 }
+
+/**
+ * dbPutField after the value is stored: process the record when the field is PROC or pp(TRUE) on a
+ * Passive record. Undefined once that has completed, else its completion.
+ */
+function processAfterPut(rec: DbRecord, fd: FieldDef): Promise<void> | undefined {
+  if (!(fd.name === 'PROC' || (fd.pp && rec.v.SCAN === 0))) return undefined;
+  // The context of a put that completes at once is used again by the next put (a put made while
+  // one is in progress, from a monitor callback, takes a new one); one that is still waited for
+  // is handed to the caller.
+  const ctx = spareContext ?? new ProcessContext();
+  spareContext = undefined;
+  if (rec.pact) {
+    rec.rpro = true;
+    if (rec.asyncDone) ctx.add(rec.asyncDone);
+  } else {
+    rec.v.PUTF = 1;
+    rec.process(ctx);
+    rec.v.PUTF = 0;
+  }
+  if (ctx.pending.length) return ctx.done();
+  spareContext = ctx;
+  return undefined;
+}
+
+let spareContext: ProcessContext | undefined;

@@ -85,7 +85,7 @@ export function loadFieldText(rec: DbRecord, fd: FieldDef, text: string): void {
     case 'INLINK':
     case 'OUTLINK':
     case 'FWDLINK':
-      rec.links.set(f, new Link(rec, fd, text));
+      rec.setLink(f, new Link(rec, fd, text));
       rec.v[f] = text;
       break;
     case 'MENU': {
@@ -121,12 +121,13 @@ export function loadFieldText(rec: DbRecord, fd: FieldDef, text: string): void {
   if (f === 'VAL') rec.v.UDF = 0;
 }
 
+function putFailed(rec: DbRecord, fd: FieldDef, m: string): never {
+  throw new CaStatusError(ECA.PUTFAIL, `${rec.name}.${fd.name}: ${m}`);
+}
+
 /** Convert a CA/link value to what the field stores; CaStatusError(ECA_PUTFAIL) when impossible. */
 export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, dbrType: number): FieldValue {
-  const fail = (m: string): never => {
-    throw new CaStatusError(ECA.PUTFAIL, `${rec.name}.${fd.name}: ${m}`);
-  };
-  if (value.length === 0) fail('no value');
+  if (value.length === 0) putFailed(rec, fd, 'no value');
   switch (fd.dbf) {
     case 'STRING':
     case 'INLINK':
@@ -143,26 +144,26 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
       const choices = fd.dbf === 'MENU' ? fd.menu! : rec.def.deviceTypes;
       if (typeof value[0] === 'string') {
         const i = parseChoice(value[0], choices);
-        if (i < 0) fail(`"${value[0]}" is not one of ${choices.join(', ')}`);
+        if (i < 0) putFailed(rec, fd, `"${value[0]}" is not one of ${choices.join(', ')}`);
         return i;
       }
       const n = Math.trunc(value[0] as number);
       // base's dbPut from a numeric type stores any menu index (it reads back as its number)
       if (fd.dbf === 'MENU') return coerceToDbf('ENUM', n);
-      if (!(n >= 0 && n < choices.length)) fail(`choice ${n} out of range`);
+      if (!(n >= 0 && n < choices.length)) putFailed(rec, fd, `choice ${n} out of range`);
       return n;
     }
     case 'ENUM': {
       if (typeof value[0] === 'string') {
         const strs = rec.enumStrings(fd);
         const i = parseChoice(value[0], strs);
-        if (i < 0) fail(`"${value[0]}" is not a state of ${rec.name}`);
+        if (i < 0) putFailed(rec, fd, `"${value[0]}" is not a state of ${rec.name}`);
         return i;
       }
       return coerceToDbf('ENUM', value[0] as number);
     }
     case 'NOACCESS':
-      return fail('not accessible');
+      return putFailed(rec, fd, 'not accessible');
     default: {
       const n = firstAsNumber(value, fd.dbf);
       return coerceToDbf(fd.dbf, n);

@@ -123,7 +123,8 @@ export function defineFields(spec: string): FieldDef[] {
     const entry = raw.trim();
     if (!entry) continue;
     const toks = entry.split(/\s+/);
-    const [name, dbf] = toks as [string, Dbf];
+    const name = internal(toks[0]!);
+    const dbf = (toks[1] === undefined ? undefined : internal(toks[1])) as Dbf;
     let pp = false;
     let prop = false;
     let nomod = false;
@@ -144,6 +145,14 @@ export function defineFields(spec: string): FieldDef[] {
     out.push({ name, dbf, pp, prop, nomod, size, menu, initial });
   }
   return out;
+}
+
+/**
+ * The internalized copy of a string (as property names are): field names and DBF types are compared
+ * on every put and processing, and two internalized strings compare by identity.
+ */
+function internal(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
 }
 
 /** Fields every record has (dbCommon). */

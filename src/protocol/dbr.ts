@@ -13,6 +13,7 @@
 import { MAX_ENUM_STATES, MAX_ENUM_STRING_SIZE, MAX_STRING_SIZE, MAX_UNITS_SIZE } from './constants.js';
 import type { Family, NativeType } from './constants.js';
 import { ProtocolError } from './header.js';
+import { POOL_MIN_SIZE, primeLargeAllocations, type BufferPool } from './buffer-pool.js';
 import type { DbrData, EpicsTimeStamp, NativeArray } from './values.js';
 import { endianness } from 'node:os';
 
@@ -187,17 +188,26 @@ function swapInPlace(b: Buffer, elem: number): void {
   else if (elem === 8) b.swap64();
 }
 
-/** Decode `count` big-endian elements at `offset` into a fresh typed array (bulk copy + swap). */
-function decodeNumeric(type: NativeType, payload: Uint8Array, offset: number, count: number): NativeArray {
+/**
+ * Decode `count` big-endian elements at `offset` into a fresh typed array (bulk copy + swap), or,
+ * with `pool`, into memory taken from it when the array is large enough to be pooled.
+ */
+function decodeNumeric(
+  type: NativeType,
+  payload: Uint8Array,
+  offset: number,
+  count: number,
+  pool: BufferPool | undefined,
+): NativeArray {
   const ctor = NUMERIC_CTORS[type as Exclude<NativeType, 0>];
   const elem = NATIVE_ELEMENT_SIZE[type];
   if (count <= SMALL_ARRAY) return decodeSmall(type, asBuffer(payload), offset, count);
   const bytes = count * elem;
-  const ab = new ArrayBuffer(bytes);
-  const u8 = new Uint8Array(ab);
-  u8.set(payload.subarray(offset, offset + bytes));
-  if (elem > 1 && bytes > 0) swapInPlace(Buffer.from(ab), elem);
-  return new ctor(ab);
+  if (bytes >= POOL_MIN_SIZE) primeLargeAllocations();
+  const out = pool && bytes >= pool.minSize ? pool.take(bytes) : Buffer.allocUnsafeSlow(bytes);
+  out.set(payload.subarray(offset, offset + bytes));
+  if (elem > 1) swapInPlace(out, elem);
+  return new ctor(out.buffer as ArrayBuffer, out.byteOffset, count);
 }
 
 function decodeSmall(type: NativeType, b: Buffer, o: number, count: number): NativeArray {
@@ -288,6 +298,7 @@ function encodeNumeric(
     src = conv;
   }
   const bytes = n * elem;
+  if (bytes >= POOL_MIN_SIZE) primeLargeAllocations();
   if (n <= SMALL_ARRAY) {
     encodeSmall(buf, offset, type, src, n);
   } else {
@@ -539,8 +550,12 @@ export function encodeDbrInto(
 /**
  * Decode a DBR payload of `count` elements. Extra bytes (padding) are ignored. Throws ProtocolError
  * when the payload is too short. A single string (plain, count 1) may be in short form.
+ *
+ * With `pool`, a large numeric value is decoded into memory taken from that pool (no fresh pages):
+ * the caller gives it back (`pool.give(data.value as Uint8Array-like)`) once nothing uses the value,
+ * or lets it be garbage collected.
  */
-export function decodeDbr(dbrType: number, count: number, payload: Uint8Array): DbrData {
+export function decodeDbr(dbrType: number, count: number, payload: Uint8Array, pool?: BufferPool): DbrData {
   checkType(dbrType);
   checkCount(count);
   const buf = asBuffer(payload);
@@ -563,7 +578,7 @@ export function decodeDbr(dbrType: number, count: number, payload: Uint8Array): 
     }
     out.value = strs;
   } else {
-    out.value = decodeNumeric(type, buf, meta, count);
+    out.value = decodeNumeric(type, buf, meta, count, pool);
   }
   return out;
 }

@@ -37,6 +37,8 @@ export abstract class CircuitOutput {
   protected outBytes = 0;
   /** Output slab: bytes [slabStart, slabEnd) are queued and not yet in outBufs. */
   protected slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  /** A DataView of the slab (numbers written without Buffer's argument checks). */
+  protected slabView = viewOf(this.slab);
   protected slabStart = 0;
   protected slabEnd = 0;
   protected inputPaused = false;
@@ -121,6 +123,7 @@ export abstract class CircuitOutput {
       this.sealSlab();
       // the old slab stays referenced by the queued subarray until written; a new one for the rest
       this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
+      this.slabView = viewOf(this.slab);
       this.slabStart = this.slabEnd = 0;
     }
     if (this.socket.writableLength + this.outBytes + this.pendingBytes > this.ctx.hardLimit) this.overflow();
@@ -138,27 +141,30 @@ export abstract class CircuitOutput {
     const size = dataReplySize(dbrType, 1);
     const o = this.reserve(HEADER_SIZE + size);
     const b = this.slab;
-    b.writeUInt16BE(command, o);
-    b.writeUInt16BE(size, o + 2);
-    b.writeUInt16BE(dbrType, o + 4);
-    b.writeUInt16BE(1, o + 6);
-    b.writeUInt32BE(p1 >>> 0, o + 8);
-    b.writeUInt32BE(p2 >>> 0, o + 12);
+    const dv = this.slabView;
+    writeHeader16(dv, o, command, size, dbrType, 1, p1, p2);
     const p = o + HEADER_SIZE;
     if (dbrType < 7) {
       // plain: the value alone (8 bytes padded)
-      b.writeUInt32BE(0, p);
-      b.writeUInt32BE(0, p + 4);
+      dv.setUint32(p, 0);
+      dv.setUint32(p + 4, 0);
       const x = (data.value as Exclude<NativeArray, string[]>)[0]!;
-      if (dbrType === DBR.DOUBLE) b.writeDoubleBE(x, p);
-      else if (dbrType === DBR.LONG) b.writeInt32BE(x, p);
-      else if (dbrType === DBR.FLOAT) b.writeFloatBE(x, p);
-      else if (dbrType === DBR.SHORT) b.writeInt16BE(x, p);
+      if (dbrType === DBR.DOUBLE) dv.setFloat64(p, x);
+      else if (dbrType === DBR.LONG) dv.setInt32(p, x);
+      else if (dbrType === DBR.FLOAT) dv.setFloat32(p, x);
+      else if (dbrType === DBR.SHORT) dv.setInt16(p, x);
       else b[p] = x;
       return;
     }
     const n = encodeDbrInto(b, p, dbrType, 1, data);
     for (let i = p + n; i < p + size; i++) b[i] = 0;
+  }
+
+  /** A header-only reply (16 bytes, count < 0xFFFF) written straight into the slab. */
+  protected sendHeader(command: number, dbrType: number, count: number, p1: number, p2: number): void {
+    if (this.closed) return;
+    const o = this.reserve(HEADER_SIZE);
+    writeHeader16(this.slabView, o, command, 0, dbrType & 0xffff, count, p1, p2);
   }
 
   /**
@@ -253,4 +259,27 @@ export abstract class CircuitOutput {
     this.error(req, cid, eca, text);
     this.closeAfterFlush();
   }
+}
+
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
+/** A standard 16-byte header at `o` (values already in range for their fields, except the sign). */
+function writeHeader16(
+  dv: DataView,
+  o: number,
+  command: number,
+  size: number,
+  dbrType: number,
+  count: number,
+  p1: number,
+  p2: number,
+): void {
+  dv.setUint16(o, command);
+  dv.setUint16(o + 2, size);
+  dv.setUint16(o + 4, dbrType);
+  dv.setUint16(o + 6, count);
+  dv.setUint32(o + 8, p1 >>> 0);
+  dv.setUint32(o + 12, p2 >>> 0);
 }

@@ -127,7 +127,20 @@ export abstract class CircuitWrites extends CircuitReads {
       return;
     }
     // The request header outlives this call only through its fields; the payload is not kept.
-    const req: Message = m.payload.length ? { ...m, payload: EMPTY } : m;
+    this.awaitPut(e, notify, m.payload.length ? { ...m, payload: EMPTY } : m, p, trap);
+  }
+
+  /**
+   * A put that did not complete at once: its answer (WRITE_NOTIFY) or failure (ERROR) when `p`
+   * settles, the trap-write notice, and the barrier that holds the requests behind it.
+   */
+  protected awaitPut(
+    e: ChannelEntry,
+    notify: boolean,
+    req: Message,
+    p: Promise<void>,
+    trap: ((status: number) => void) | undefined,
+  ): void {
     if (trap)
       p.then(
         () => trap(ECA.NORMAL),

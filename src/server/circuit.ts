@@ -4,7 +4,8 @@
  *
  * The circuit is built in layers, one file each: `circuit-types.ts` (the `CircuitContext` contract and
  * per-channel state), `circuit-output.ts` (shared state, output and flow control), `circuit-reads.ts`
- * (reads and subscriptions), `circuit-writes.ts` (writes and put queues), and this file (input,
+ * (reads and subscriptions), `circuit-writes.ts` (writes and put queues), `circuit-fast-lane.ts`
+ * (the commonest reads and puts served straight from the received bytes), and this file (input,
  * dispatch, channel creation and clearing).
  */
 import type { Socket } from 'node:net';
@@ -15,25 +16,26 @@ import { FrameReader, MisalignedError, isOversize } from './frame-reader.js';
 import type { OversizeMessage } from './frame-reader.js';
 import type { ServedChannel } from './provider.js';
 import { headerOnly, versionReply } from './replies.js';
-import { CircuitWrites } from './circuit-writes.js';
+import { CircuitFastLane } from './circuit-fast-lane.js';
 import type { ChannelEntry, CircuitContext } from './circuit-types.js';
 
 export type { CircuitContext } from './circuit-types.js';
 
-/** Largest number of queued (not yet started) puts before the circuit stops reading. */
-const MAX_QUEUED_PUTS = 256;
 /** CLIENT_NAME / HOST_NAME longer than this end the circuit. */
 const MAX_NAME = 511;
 const NO_CID = 0xffffffff;
+const NO_BYTES = Buffer.alloc(0);
 
 function nameFromPayload(p: Buffer): string {
   const z = p.indexOf(0);
   return p.toString('utf8', 0, z < 0 ? p.length : z);
 }
 
-export class Circuit extends CircuitWrites {
+export class Circuit extends CircuitFastLane {
   private readonly reader: FrameReader;
   private processing = false;
+  /** The start of a request cut by the end of a chunk the fast lane served (not in the reader). */
+  private carry: Buffer | undefined;
 
   constructor(socket: Socket, ctx: CircuitContext) {
     super(socket, ctx);
@@ -41,9 +43,32 @@ export class Circuit extends CircuitWrites {
     this.reader.allowExtended = false; // until the client says it speaks minor >= 9
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.reader.push(chunk);
-      this.process();
+    socket.on('data', (data: Buffer) => {
+      let chunk = data;
+      if (this.carry) {
+        chunk = Buffer.concat([this.carry, data]);
+        this.carry = undefined;
+      }
+      let used = 0;
+      if (this.reader.pending === 0 && !this.processing) {
+        // requests the fast lane serves straight from the chunk (circuit-fast-lane.ts); the
+        // reader, empty, is still told that what it handed out is done with (it may free memory)
+        this.reader.push(NO_BYTES);
+        this.processing = true;
+        try {
+          used = this.fastLane(chunk);
+        } finally {
+          this.processing = false;
+        }
+        if (used < chunk.length && this.laneIncomplete) {
+          // the lane stopped at a request cut by the chunk's end: it continues with the next chunk
+          // (a copy: the received buffer is not kept alive by a few bytes of it)
+          this.carry = Buffer.from(chunk.subarray(used));
+          used = chunk.length;
+        }
+      }
+      if (used < chunk.length) this.reader.push(used === 0 ? chunk : chunk.subarray(used));
+      if (used < chunk.length || this.inputPaused) this.process();
       // the replies to a received chunk go out at once, in one write (the nextTick queued by
       // send() then finds nothing left)
       if (this.corked) this.uncork();
@@ -106,10 +131,6 @@ export class Circuit extends CircuitWrites {
   // ------------------------------------------------------------------------------------------
   // Input
 
-  private inputBlocked(): boolean {
-    return this.barrier !== undefined || this.congested || this.queuedPuts >= MAX_QUEUED_PUTS;
-  }
-
   protected override process(): void {
     if (this.processing) return;
     this.processing = true;
@@ -146,6 +167,7 @@ export class Circuit extends CircuitWrites {
           continue;
         }
         if (isOversize(m)) {
+          this.fastLaneOn = false;
           this.error(
             m,
             NO_CID,

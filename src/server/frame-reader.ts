@@ -4,9 +4,14 @@
  * pull-based so that a circuit can stop in the middle of a batch when its output backs up (and
  * resume later without copying), and it can skip a message whose payload is over the server
  * limit (RSRV answers ECA_TOLARGE, discards the bytes and keeps the circuit).
+ *
+ * A buffer grown for a large message comes from the shared pool of large buffers and goes back to
+ * it once that message is consumed (at the next push), so a stream of 16 MB puts reuses the same
+ * memory instead of faulting in 16 MB of fresh pages per message.
  */
 import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError } from '../protocol/header.js';
 import type { Header, Message } from '../protocol/header.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
 
 /** A message whose payload was over the limit: its header only (the payload is being discarded). */
 export interface OversizeMessage extends Header {
@@ -14,7 +19,8 @@ export interface OversizeMessage extends Header {
   extended: boolean;
 }
 
-const SHRINK_ABOVE = 1024 * 1024;
+/** Room kept after a large message for the bytes that follow it in its last chunk (a socket read). */
+const TAIL_ROOM = 64 * 1024;
 /** The payload of every message without one (zero length: never written to). */
 const NO_PAYLOAD = Buffer.alloc(0);
 
@@ -24,6 +30,8 @@ export class FrameReader {
   private end = 0;
   /** Payload bytes of an oversize message still to be thrown away. */
   private discard = 0;
+  /** Whether `buf` came from the pool of large buffers. */
+  private pooled = false;
   /** Whether 0xFFFF in the size field announces the extended header (peers of minor >= 9). */
   allowExtended = true;
 
@@ -41,6 +49,8 @@ export class FrameReader {
 
   /** Append received bytes. */
   push(chunk: Buffer): void {
+    // the payload views handed out are no longer used: a large buffer goes back to the pool
+    if (this.start === this.end && this.pooled) this.release();
     if (this.discard > 0) {
       const n = Math.min(this.discard, chunk.length);
       this.discard -= n;
@@ -57,11 +67,14 @@ export class FrameReader {
         while (size < live + len) size *= 2;
         // a large message whose header is in: room for all of it at once (one copy per chunk,
         // not a copy per doubling)
+        // (plus room for the start of the next message, which usually shares the last chunk)
         const whole = this.messageSize();
-        if (whole > size && whole <= this.maxPayload + EXTENDED_HEADER_SIZE) size = whole;
-        const nb = Buffer.allocUnsafe(size);
+        if (whole > size && whole <= this.maxPayload + EXTENDED_HEADER_SIZE) size = whole + TAIL_ROOM;
+        const nb = largeBuffers.take(size);
         this.buf.copy(nb, 0, this.start, this.end);
+        if (this.pooled) largeBuffers.give(this.buf);
         this.buf = nb;
+        this.pooled = size >= largeBuffers.minSize;
       }
       this.start = 0;
       this.end = live;
@@ -161,12 +174,16 @@ export class FrameReader {
   }
 
   private compact(): undefined {
-    if (this.start === this.end) {
-      this.start = this.end = 0;
-      // Give back the memory of a large message once it has been consumed.
-      if (this.buf.length > SHRINK_ABOVE) this.buf = Buffer.allocUnsafe(this.initialSize);
-    }
+    if (this.start === this.end) this.start = this.end = 0;
     return undefined;
+  }
+
+  /** Give a large buffer back to the pool (nothing buffered in it) and return to a small one. */
+  private release(): void {
+    largeBuffers.give(this.buf);
+    this.buf = Buffer.allocUnsafe(this.initialSize);
+    this.pooled = false;
+    this.start = this.end = 0;
   }
 }
 

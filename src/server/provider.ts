@@ -79,6 +79,12 @@ export interface ServedChannel {
    * when the write is refused. Lets the server answer a put without a promise per request.
    */
   writeNow?(value: NativeArray, dbrType: number, client: ClientIdentity): WriteCompletion | undefined;
+  /**
+   * Optional form of `writeNow` for one number: the same as `writeNow` with a one-element array of
+   * `dbrType` (SHORT, FLOAT, LONG or DOUBLE) holding `value` (already of that type), without the
+   * array. Must behave exactly as that `writeNow` call.
+   */
+  writeScalarNow?(value: number, dbrType: number, client: ClientIdentity): WriteCompletion | undefined;
 }
 
 /** What `ServedChannel.readScalar` fills (a scratch object reused by the server). */

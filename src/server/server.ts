@@ -155,7 +155,10 @@ export class CaServer {
       putCallbackTimeout: opts.putCallbackTimeout ?? 60,
       allocSid: () => this.allocSid(),
       rightsFor: (ch, client) => this.rightsFor(ch, client),
-      trapWrite: (ch, client, value, dbrType) => this.trapWrite(ch, client, value, dbrType),
+      // (absent without a put logger: the circuits then need no copy of the value written)
+      trapWrite: opts.onTrapWrite
+        ? (ch, client, value, dbrType) => this.trapWrite(ch, client, value, dbrType)
+        : undefined,
       acquire: (ch) => this.refs.set(ch, (this.refs.get(ch) ?? 0) + 1),
       release: (ch) => {
         const n = (this.refs.get(ch) ?? 1) - 1;

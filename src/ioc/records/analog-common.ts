@@ -16,7 +16,7 @@ LSV MENU pp${p} menu=menuAlarmSevr; HYST ${t}; ADEL ${t}; MDEL ${t}; LALM ${t} r
 /** monitor() of analog-like records: alarm reset plus MDEL/ADEL deadbands on VAL. */
 export function monitorValue(rec: DbRecord): number {
   let mask = rec.resetAlarms();
-  mask |= analogMonitorMask(rec, rec.num('VAL'));
+  mask |= analogMonitorMask(rec, rec.v.VAL as number);
   if (mask) rec.post('VAL', mask);
   return mask;
 }
@@ -28,7 +28,17 @@ export function postIfChanged(
   last: number,
   mask = DBE.VALUE | DBE.LOG,
 ): number {
-  const v = rec.num(field);
+  return postChanged(rec, field, rec.num(field), last, mask);
+}
+
+/** postIfChanged with the field's current value `v` already read; returns `v`. */
+export function postChanged(
+  rec: DbRecord,
+  field: string,
+  v: number,
+  last: number,
+  mask = DBE.VALUE | DBE.LOG,
+): number {
   if (v !== last && !(Number.isNaN(v) && Number.isNaN(last))) rec.post(field, mask);
   return v;
 }

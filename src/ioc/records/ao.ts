@@ -5,7 +5,7 @@ import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { DbrNative } from '../../protocol/constants.js';
 import { closedLoopNumber, driveOutput, initFromConstant } from './record-common.js';
-import { limitFields, monitorValue, postIfChanged } from './analog-common.js';
+import { limitFields, monitorValue, postChanged } from './analog-common.js';
 
 const SPEC = `VAL DOUBLE pp; OVAL DOUBLE; OUT OUTLINK; OROC DOUBLE; DOL INLINK; OMSL MENU menu=menuOmsl; OIF MENU menu=aoOIF;
 PREC SHORT prop; LINR MENU pp menu=menuConvert; EGUF DOUBLE pp; EGUL DOUBLE pp; EGU STRING size=16 prop; ROFF ULONG pp;
@@ -15,8 +15,8 @@ PVAL DOUBLE ro; PBRK NOACCESS ro; INIT SHORT ro; LBRK SHORT ro; ${SIM_OUT}; IVOA
 
 /** Clamp to DRVL..DRVH when DRVH > DRVL. */
 export function clampDrive(rec: DbRecord, v: number): number {
-  const h = rec.num('DRVH');
-  const l = rec.num('DRVL');
+  const h = rec.v.DRVH as number;
+  const l = rec.v.DRVL as number;
   if (h > l) {
     if (v > h) return h;
     if (v < l) return l;
@@ -26,33 +26,35 @@ export function clampDrive(rec: DbRecord, v: number): number {
 
 export class AoRecord extends DbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
+    // fields by name (rec.v.X): one fixed slot each, see the field store in record.ts
+    const f = this.v;
     const x = closedLoopNumber(this, ctx);
     if (x !== undefined) {
-      this.set('VAL', this.num('OIF') === 1 ? this.num('VAL') + x : x);
-      this.set('UDF', 0);
+      f.VAL = f.OIF === 1 ? (f.VAL as number) + x : x;
+      f.UDF = 0;
     }
-    const value = clampDrive(this, this.num('VAL'));
-    this.set('VAL', value);
-    this.set('PVAL', value);
-    const oldOval = this.num('OVAL');
-    this.set('OVAL', value);
+    const value = clampDrive(this, f.VAL as number);
+    f.VAL = value;
+    f.PVAL = value;
+    const oldOval = f.OVAL as number;
+    f.OVAL = value;
     // convert(): LINEAR/SLOPE engineering conversion, then AOFF/ASLO, rounded away from 0, less ROFF
     let rval = value;
-    const linr = this.num('LINR');
+    const linr = f.LINR as number;
     if (linr === 1 || linr === 2) {
-      if (this.num('ESLO') === 0) this.set('ESLO', 1);
-      rval = (rval - this.num('EOFF')) / this.num('ESLO');
+      if (f.ESLO === 0) f.ESLO = 1;
+      rval = (rval - (f.EOFF as number)) / (f.ESLO as number);
     }
-    rval -= this.num('AOFF');
-    if (this.num('ASLO') !== 0) rval /= this.num('ASLO');
-    rval = Math.trunc(rval >= 0 ? rval + 0.5 : rval - 0.5) - this.num('ROFF');
-    this.set('RVAL', Number.isFinite(rval) ? rval | 0 : 0);
-    checkLimitAlarms(this, value, !!this.num('UDF'));
+    rval -= f.AOFF as number;
+    if (f.ASLO !== 0) rval /= f.ASLO as number;
+    rval = Math.trunc(rval >= 0 ? rval + 0.5 : rval - 0.5) - (f.ROFF as number);
+    f.RVAL = Number.isFinite(rval) ? rval | 0 : 0;
+    checkLimitAlarms(this, value, !!f.UDF);
     driveOutput(this, 'OVAL', DbrNative.DOUBLE, ctx);
     this.stamp();
     monitorValue(this);
-    postIfChanged(this, 'OVAL', oldOval);
-    this.set('ORAW', postIfChanged(this, 'RVAL', this.num('ORAW')));
+    postChanged(this, 'OVAL', f.OVAL as number, oldOval);
+    f.ORAW = postChanged(this, 'RVAL', f.RVAL as number, f.ORAW as number);
     this.fwdLink(ctx);
     return false;
   }

@@ -8,6 +8,11 @@ import { fitString, formatNumberText, MENUS, parseFloatText, parseIntegerText, t
 import type { ArrayField } from '../record.js';
 
 const FTVL = MENUS.menuFtype!;
+type Typed = Exclude<NativeArray, string[]>;
+interface TypedCtor {
+  new (length: number): Typed;
+  new (buffer: ArrayBufferLike, byteOffset: number, length?: number): Typed;
+}
 /** menuFtype index -> CA native type. */
 const FTVL_NATIVE: readonly NativeType[] = [0, 4, 4, 1, 5, 5, 6, 6, 6, 2, 6, 3];
 const FTVL_DBF = FTVL as readonly Dbf[];
@@ -93,10 +98,32 @@ export class ArrayValue implements ArrayField {
       for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
   }
 
-  /** A copy of the valid part (for change detection). */
-  snapshotCopy(): NativeArray {
+  /** The valid part (NORD elements): a view of the storage (a copy for strings). */
+  valid(): NativeArray {
     const d = this.data;
-    return Array.isArray(d) ? d.slice(0, this.nord) : d.slice(0, this.nord);
+    return Array.isArray(d) ? d.slice(0, this.nord) : d.subarray(0, this.nord);
+  }
+
+  /**
+   * A copy of the valid part (for change detection). With `prev` (an earlier copy, no longer needed)
+   * the copy reuses its memory when that is large enough, instead of new memory per copy.
+   */
+  snapshotCopy(prev?: NativeArray): NativeArray {
+    const d = this.data;
+    const n = this.nord;
+    if (Array.isArray(d)) return d.slice(0, n);
+    if (prev && !Array.isArray(prev) && prev.constructor === d.constructor) {
+      const room = (prev.buffer.byteLength - prev.byteOffset) / d.BYTES_PER_ELEMENT;
+      if (room >= n) {
+        const out = new (d.constructor as TypedCtor)(prev.buffer, prev.byteOffset, n);
+        out.set(d.subarray(0, n));
+        return out;
+      }
+    }
+    // room for the whole array, so that later copies fit whatever NORD becomes
+    const out = new (d.constructor as TypedCtor)(this.nelm);
+    out.set(d.subarray(0, n));
+    return out.subarray(0, n);
   }
 }
 

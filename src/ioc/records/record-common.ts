@@ -11,6 +11,8 @@ import type { DbRecord, ProcessContext } from '../record.js';
  * Nothing happens when the link is not a numeric constant.
  */
 export function initFromConstant(rec: DbRecord, linkName: string, convert: (c: number) => number): void {
+  // an empty link (text '') holds no constant: no link object made for it
+  if (rec.v[linkName] === '') return;
   const c = rec.link(linkName).constNumber();
   if (c !== undefined) {
     rec.set('VAL', convert(c));
@@ -24,8 +26,8 @@ export function initFromConstant(rec: DbRecord, linkName: string, convert: (c: n
  * `'ivov'` (Set output to IVOV, then write it).
  */
 export function invalidOutputAction(rec: DbRecord): 'write' | 'skip' | 'ivov' {
-  const ivoa = rec.num('IVOA');
-  if (rec.num('NSEV') >= Severity.INVALID && ivoa !== 0) return ivoa === 2 ? 'ivov' : 'skip';
+  const ivoa = rec.v.IVOA as number;
+  if ((rec.v.NSEV as number) >= Severity.INVALID && ivoa !== 0) return ivoa === 2 ? 'ivov' : 'skip';
   return 'write';
 }
 
@@ -44,7 +46,7 @@ export function readLinkNumber(
 
 /** An output record's closed-loop input: DOL's number when OMSL = closed_loop, else undefined. */
 export function closedLoopNumber(rec: DbRecord, ctx: ProcessContext | undefined): number | undefined {
-  return rec.num('OMSL') === 1 ? readLinkNumber(rec, 'DOL', ctx) : undefined;
+  return rec.v.OMSL === 1 ? readLinkNumber(rec, 'DOL', ctx) : undefined;
 }
 
 /**
@@ -60,6 +62,10 @@ export function driveOutput(
   const action = invalidOutputAction(rec);
   if (action === 'skip') return false;
   if (action === 'ivov') rec.set(field, rec.num('IVOV'));
+  // an empty or constant OUT takes the write and does nothing with it: no value to build
+  if (rec.v.OUT === '') return true;
+  const link = rec.link('OUT');
+  if (link.isConstant()) return true;
   const v = rec.num(field);
   const value =
     type === DbrNative.ENUM
@@ -67,7 +73,7 @@ export function driveOutput(
       : type === DbrNative.LONG
         ? Int32Array.of(v)
         : Float64Array.of(v);
-  rec.link('OUT').put(value, type, ctx);
+  link.put(value, type, ctx);
   return true;
 }
 

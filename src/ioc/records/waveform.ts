@@ -76,9 +76,10 @@ export abstract class ArrayRecord extends DbRecord {
     const onChange = this.num('MPST') === 1 || this.num('APST') === 1;
     let changed = true;
     if (onChange) {
-      const cur = av.snapshotCopy();
+      // compared with the live values; copied (into the previous copy's memory) only on a change
+      const cur = av.valid();
       changed = !sameArray(this.lastPosted, cur);
-      this.lastPosted = cur;
+      if (changed) this.lastPosted = av.snapshotCopy(this.lastPosted);
     }
     if (this.num('MPST') === 0 || changed) mask |= DBE.VALUE;
     if (this.num('APST') === 0 || changed) mask |= DBE.LOG;
