@@ -35,6 +35,8 @@ export interface IocSnapshot extends ChannelSnapshot {
    * explicit count reads the whole NUL-padded buffer, and a shorter read still ends with a NUL.
    */
   nulTerminated?: boolean;
+  /** A link field as a long string (`.INPA$`): base's getLinkValue rules (see server/read-value.ts). */
+  linkChars?: boolean;
 }
 
 const ASL0 = new Set(['VAL', 'ODLY', 'DLYA', 'OEVT', 'OVAL', 'POVL']);
@@ -109,9 +111,9 @@ export class FieldChannel implements ServedChannel {
     let count: number;
     if (this.longString) {
       const s = rec.readString(this.fd);
-      const bytes = stringToChars(s, this.elementCount);
+      // the whole NUL-padded field; count is what a count-0 DBR_CHAR read answers (strlen + 1)
+      value = stringToChars(s, this.elementCount);
       count = Math.min(Buffer.byteLength(s, 'latin1') + 1, this.elementCount);
-      value = bytes.subarray(0, count);
     } else {
       const r = rec.getValue(this.fd);
       value = r.value;
@@ -128,6 +130,7 @@ export class FieldChannel implements ServedChannel {
     };
     if (this.longString) {
       snap.nulTerminated = true;
+      if (isLink(this.fd.dbf)) snap.linkChars = true;
       return snap;
     }
     if (isLink(this.fd.dbf)) snap.linkText = true;

@@ -74,7 +74,7 @@ export abstract class CircuitReads extends CircuitOutput {
       }
     }
     const snap = e.ch.snapshot();
-    const count = replyCount(m.dataCount, snap);
+    const count = replyCount(m.dataCount, snap, type, e.ch.elementCount);
     if (!this.replyFits(m, e, type, count)) return;
     const ioid = m.parameter2;
     if (!(e.rights & ACCESS_READ)) {
@@ -109,7 +109,7 @@ export abstract class CircuitReads extends CircuitOutput {
     // the usual client mask (VALUE | ALARM) here instead of stale bytes.
     const mask = m.payload.length >= 14 ? m.payload.readUInt16BE(12) : DBE.VALUE | DBE.ALARM;
     const snap = e.ch.snapshot();
-    if (!this.replyFits(m, e, type, replyCount(m.dataCount, snap))) return;
+    if (!this.replyFits(m, e, type, replyCount(m.dataCount, snap, type, e.ch.elementCount))) return;
     const old = e.subs.get(m.parameter2);
     if (old) this.unpend(old);
     const sub: Subscription = { subid: m.parameter2, entry: e, dbrType: type, count: m.dataCount, mask };
@@ -144,7 +144,7 @@ export abstract class CircuitReads extends CircuitOutput {
   /** Send (or coalesce) one monitor update of a subscription from a snapshot. */
   protected update(sub: Subscription, snap: ChannelSnapshot): void {
     const e = sub.entry;
-    const count = replyCount(sub.count, snap);
+    const count = replyCount(sub.count, snap, sub.dbrType, e.ch.elementCount);
     let u: Update;
     if (!(e.rights & ACCESS_READ)) {
       const head = dataReply(Command.EVENT_ADD, sub.dbrType, sub.count, ECA.NORDACCESS, sub.subid, undefined);

@@ -11,9 +11,40 @@ import type { DbrData, NativeArray } from '../protocol/values.js';
 import { CaStatusError } from './provider.js';
 import type { ChannelSnapshot, ScalarState, ServedChannel } from './provider.js';
 
-/** Element count a read of `requested` elements answers with (0 = current length). */
-export function replyCount(requested: number, snap: ChannelSnapshot): number {
-  return requested === 0 ? snap.count : requested;
+/** Long-string flags an IOC channel adds to its snapshots (src/ioc/channel.ts IocSnapshot). */
+interface LongStringFlags {
+  nulTerminated?: boolean;
+  linkChars?: boolean;
+}
+
+/**
+ * Whether a count-0 long-string (`.FIELD$`) read of this DBR type answers strlen + 1 elements: only
+ * DBR_CHAR and DBR_TIME_CHAR, which db_access.c reads as dbr CHAR (dbGet's long-string truncation);
+ * the STS, GR and CTRL forms read as UCHAR and answer the whole field, as every other type does.
+ */
+function truncatesLongString(dbrType: number): boolean {
+  return dbrType === DBR.CHAR || dbrType === DBR.TIME_CHAR;
+}
+
+/**
+ * Element count a read of `requested` elements of `dbrType` answers with (0 = current length, which
+ * for a long-string channel depends on the type as in base's dbGet).
+ */
+export function replyCount(
+  requested: number,
+  snap: ChannelSnapshot,
+  dbrType: number,
+  elementCount: number,
+): number {
+  if (requested !== 0) return requested;
+  const f = snap as LongStringFlags;
+  if (f.linkChars) {
+    // getLinkValue: a string or a double is one element; characters are the text + NUL
+    const vt = dbrValueType(dbrType);
+    return vt === DbrNative.STRING || vt === DbrNative.DOUBLE ? 1 : snap.count;
+  }
+  if (f.nulTerminated) return truncatesLongString(dbrType) ? snap.count : elementCount;
+  return snap.count;
 }
 
 function head(value: NativeArray, n: number): NativeArray {
@@ -39,32 +70,19 @@ export function readData(
   const vt = dbrValueType(dbrType);
   let valid = Math.min(count, snap.count, snap.value.length);
   let value = head(snap.value, valid);
-  if ((snap as { nulTerminated?: boolean }).nulTerminated && native === DbrNative.CHAR) {
-    // dbGet of a long string: the NUL-padded buffer, and a short read still ends with the NUL
+  const f = snap as LongStringFlags;
+  if (f.linkChars && native === DbrNative.CHAR) return linkCharsData(snap, vt, count);
+  if (f.nulTerminated && native === DbrNative.CHAR) {
+    // dbGet of a long string: the NUL-padded buffer; a short read of any CHAR form still ends with
+    // the NUL (other types convert the bytes as they are)
     valid = Math.min(count, channel.elementCount);
     const chars = new Uint8Array(valid);
     chars.set((snap.value as Uint8Array).subarray(0, valid));
-    if (valid > 0) chars[valid - 1] = 0;
+    if (valid > 0 && vt === DbrNative.CHAR) chars[valid - 1] = 0;
     value = chars;
   }
   if ((snap as { linkText?: boolean }).linkText && native === DbrNative.STRING && vt !== native) {
-    // base's dbGet of a link field: only DBR_STRING and DBR_CHAR (the text, at most count-1 chars)
-    if (vt === DbrNative.DOUBLE) {
-      // ... except that DBR_DOUBLE reads succeed as NaN (no alarm limits either)
-      const value = new Float64Array(Math.max(count, 1)).fill(NaN);
-      const limits = {
-        upperAlarmLimit: NaN,
-        upperWarningLimit: NaN,
-        lowerWarningLimit: NaN,
-        lowerAlarmLimit: NaN,
-      };
-      return { ...snap, ...limits, value };
-    }
-    if (vt !== DbrNative.CHAR) throw new CaStatusError(ECA.GETFAIL, 'a link field reads only as a string');
-    const text = Buffer.from(String(snap.value[0] ?? ''), 'latin1');
-    const chars = new Uint8Array(Math.max(count, 1));
-    chars.set(text.subarray(0, Math.max(count - 1, 0)));
-    return { ...snap, value: chars };
+    return linkTextData(snap, vt, count, Buffer.from(String(snap.value[0] ?? ''), 'latin1'));
   }
   if (vt !== native) {
     if (native === DbrNative.ENUM && vt === DbrNative.STRING && snap.enumStrs === undefined && valid > 0) {
@@ -98,6 +116,38 @@ export function readData(
     return { ...snap, value, enumStrs: undefined };
   }
   return { ...snap, value };
+}
+
+/**
+ * base's getLinkValue (dbGet of a link field) for any type but DBR_STRING: DBR_CHAR/UCHAR give the
+ * text (at most count-1 characters and a NUL), DBR_DOUBLE succeeds as NaN (no alarm limits either),
+ * anything else fails.
+ */
+function linkTextData(snap: ChannelSnapshot, vt: number, count: number, text: Buffer): DbrData {
+  if (vt === DbrNative.DOUBLE) {
+    // one NaN (*nRequest = 1): the rest of a longer read is zero-filled
+    const value = new Float64Array(1).fill(NaN);
+    const limits = {
+      upperAlarmLimit: NaN,
+      upperWarningLimit: NaN,
+      lowerWarningLimit: NaN,
+      lowerAlarmLimit: NaN,
+    };
+    return { ...snap, ...limits, value };
+  }
+  if (vt !== DbrNative.CHAR) throw new CaStatusError(ECA.GETFAIL, 'a link field reads only as a string');
+  const chars = new Uint8Array(Math.max(count, 1));
+  chars.set(text.subarray(0, Math.max(count - 1, 0)));
+  return { ...snap, value: chars };
+}
+
+/** A link field read as a long string (`.INPA$`): as a string it is one string of the text (<= 39 chars). */
+function linkCharsData(snap: ChannelSnapshot, vt: number, count: number): DbrData {
+  const bytes = snap.value as Uint8Array;
+  const end = bytes.indexOf(0);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, end < 0 ? bytes.length : end);
+  if (vt === DbrNative.STRING) return { ...snap, value: [text.subarray(0, 39).toString('latin1')] };
+  return linkTextData(snap, vt, count, text);
 }
 
 // Scratch state of the scalar fast path (used synchronously, never kept by anyone).
