@@ -2,7 +2,7 @@
  * `tsepics caget`: EPICS base's caget (same options, output, messages and exit codes).
  */
 import { ECA } from '../protocol/constants.js';
-import type { ToolChannel, ToolGetResult, ToolIO } from './catools-backend.js';
+import type { ToolBackend, ToolChannel, ToolGetResult, ToolIO } from './catools-backend.js';
 import {
   CA_PRIORITY_MAX,
   DEFAULT_TIMEOUT,
@@ -145,7 +145,7 @@ export async function cagetMain(args: readonly string[], io: ToolIO): Promise<nu
   try {
     const chans = await connectPvs(backend, operands, st, io);
     if (!chans) return 1;
-    return await caget(chans, format, callback, type, count, st, io);
+    return await caget(backend, chans, format, callback, type, count, st, io);
   } finally {
     await backend.close();
   }
@@ -160,6 +160,7 @@ interface PvData {
 }
 
 async function caget(
+  backend: ToolBackend,
   chans: ToolChannel[],
   format: OutputT,
   callback: boolean,
@@ -168,7 +169,6 @@ async function caget(
   st: CommonSettings,
   io: ToolIO,
 ): Promise<number> {
-  const backend = await io.backend();
   const pvs: PvData[] = chans.map((ch) => {
     const native = ch.nativeType;
     let dbrType = dbrTypeArg;

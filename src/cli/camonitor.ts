@@ -162,8 +162,9 @@ export async function camonitorMain(args: readonly string[], io: ToolIO): Promis
       byChannel.set(ch, pvs[i]);
       if (ch.state === 'connected') onConnection(ch, true);
     });
-    await sleep(st.timeout, io.signal);
-    for (const pv of pvs) if (!pv.onceConnected) print(pv, ECA.NORMAL);
+    // ca_pend_event(timeout): 0 waits forever, so "Not connected" is then never printed
+    await sleep(st.timeout === 0 ? Infinity : st.timeout, io.signal);
+    if (!io.signal?.aborted) for (const pv of pvs) if (!pv.onceConnected) print(pv, ECA.NORMAL);
     await sleep(Infinity, io.signal);
     return 0;
   } finally {

@@ -29,6 +29,37 @@ function seconds(t: number): number {
   return t > 0 && t < FOREVER ? t : FOREVER;
 }
 
+/**
+ * libca's ca_pend_io: 0 waits forever, but a timeout below its significant delay (1 us, negative
+ * ones included) gives up at once (ECA_TIMEOUT) while anything is outstanding.
+ */
+export function timesOutAtOnce(t: number): boolean {
+  return t !== 0 && !(t >= 1e-6);
+}
+
+const MAX_TCP = 16384;
+/** caHdr + the two 32-bit words of an extended header, which libca adds to EPICS_CA_MAX_ARRAY_BYTES. */
+const MAX_ARRAY_HEADER = 24;
+
+/**
+ * What libca (ca_context_create, via envGetLongConfigParam) prints about EPICS_CA_MAX_ARRAY_BYTES:
+ * nothing for the default or a value of at least 16384 - 24, else a warning ('' for none).
+ */
+export function maxArrayBytesNotice(raw: string | undefined): string {
+  const notPositive = 'cac: EPICS_CA_MAX_ARRAY_BYTES was not a positive integer\n';
+  const text = raw === undefined ? String(MAX_TCP) : raw.slice(0, 127);
+  if (text === '') return notPositive; // an empty variable is "not set" without the default
+  const m = /^\s*[+-]?\d+/.exec(text); // sscanf("%ld")
+  if (!m) return `Unable to find an integer in EPICS_CA_MAX_ARRAY_BYTES=${text}\n${notPositive}`;
+  const LONG_MAX = (1n << 63n) - 1n;
+  let v = BigInt(m[0].trim()); // glibc's %ld saturates at LONG_MIN / LONG_MAX
+  if (v > LONG_MAX) v = LONG_MAX;
+  if (v < 0n) return notPositive;
+  let maxBytes = Number(BigInt.asUintN(32, v)); // (unsigned) of the long
+  maxBytes = maxBytes < 0xffffffff - MAX_ARRAY_HEADER ? maxBytes + MAX_ARRAY_HEADER : 0xffffffff;
+  return maxBytes < MAX_TCP ? `cac: EPICS_CA_MAX_ARRAY_BYTES was rounded up to ${MAX_TCP}\n` : '';
+}
+
 class CaToolChannel implements ToolChannel {
   everConnected = false;
   resolvedHost?: string;
@@ -85,6 +116,8 @@ export class CaToolBackend implements ToolBackend {
     opts: { repeater?: boolean } = {},
   ) {
     this.exceptionCb = (e) => stderr(exceptionBlock(e));
+    const notice = maxArrayBytesNotice(env.EPICS_CA_MAX_ARRAY_BYTES);
+    if (notice) stderr(notice);
     this.ctx = new Context({
       env: env as NodeJS.ProcessEnv,
       repeater: opts.repeater ?? true,
@@ -121,6 +154,7 @@ export class CaToolBackend implements ToolBackend {
 
   async connect(names: readonly string[], timeout: number, priority: number): Promise<ToolChannel[]> {
     const chans = names.map((n) => this.make(n, priority));
+    if (timesOutAtOnce(timeout)) return chans;
     await Promise.all(chans.map((c) => c.ch?.waitForConnection(seconds(timeout)).catch(() => undefined)));
     return chans;
   }
@@ -228,9 +262,16 @@ export class CaToolBackend implements ToolBackend {
   ): ToolSubscription {
     const ch = (tc as CaToolChannel).ch;
     if (!ch) return { clear: () => undefined };
-    const sub = ch.subscribe({ dbrType, count, mask }, (d) =>
-      cb(ECA.NORMAL, { dbrType: d.dbrType, count: d.count, data: d }),
-    );
+    let sub: { clear(): void };
+    try {
+      sub = ch.subscribe({ dbrType, count, mask }, (d) =>
+        cb(ECA.NORMAL, { dbrType: d.dbrType, count: d.count, data: d }),
+      );
+    } catch {
+      // ca_create_subscription's status (e.g. ECA_BADMASK for `-m ''`): camonitor ignores it and
+      // simply never gets an update
+      return { clear: () => undefined };
+    }
     return { clear: () => sub.clear() };
   }
 

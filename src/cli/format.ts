@@ -109,7 +109,12 @@ export function escapeString(s: string): string {
   return escapeBytes(Buffer.from(s, 'utf8'));
 }
 
-/** epicsStrnRawFromEscaped: decode C escapes (`\n`, `\x41`, `\101`, `\0` ...) into bytes. */
+/**
+ * epicsStrnRawFromEscaped (EPICS base 7.0.8) into bytes: `\a \b \f \n \r \t \v \\ \' \"`, `\0` (one NUL
+ * byte; there are no other octal escapes: `\101` is the characters `101`), `\xH` / `\xHH`; any other
+ * escaped character stands for itself. A `\x` without a hex digit is dropped (the character after it
+ * is read as usual); a trailing `\` or `\x` ends the text.
+ */
 export function unescapeToBytes(s: string): Uint8Array {
   const src = Buffer.from(s, 'utf8');
   const out = Buffer.alloc(src.length);
@@ -119,11 +124,12 @@ export function unescapeToBytes(s: string): Uint8Array {
   const hexVal = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
   while (i < src.length) {
     const c = src[i++];
+    if (c === 0) break;
     if (c !== 92) {
       out[n++] = c;
       continue;
     }
-    if (i >= src.length) break;
+    if (i >= src.length || src[i] === 0) break;
     const e = src[i++];
     switch (e) {
       case 97: out[n++] = 7; break; // prettier-ignore
@@ -133,24 +139,18 @@ export function unescapeToBytes(s: string): Uint8Array {
       case 114: out[n++] = 13; break; // prettier-ignore
       case 116: out[n++] = 9; break; // prettier-ignore
       case 118: out[n++] = 11; break; // prettier-ignore
+      case 48: out[n++] = 0; break; // prettier-ignore
       case 120: {
-        // \xH or \xHH
-        if (i >= src.length || !isHex(src[i])) break;
+        // \xH or \xHH; the end of the text right after \x ends the decoding
+        if (i >= src.length || src[i] === 0) return new Uint8Array(out.buffer, out.byteOffset, n);
+        if (!isHex(src[i])) break; // \x dropped, the next character is read as usual
         let u = hexVal(src[i++]);
         if (i < src.length && isHex(src[i])) u = (u << 4) | hexVal(src[i++]);
         out[n++] = u;
         break;
       }
       default:
-        if (e >= 48 && e <= 55) {
-          // octal \o, \oo, \ooo
-          let u = e - 48;
-          for (let k = 0; k < 2 && i < src.length && src[i] >= 48 && src[i] <= 55; k++)
-            u = (u << 3) | (src[i++] - 48);
-          out[n++] = u & 0xff;
-        } else {
-          out[n++] = e; // \\, \', \", and unknown escapes: the character itself
-        }
+        out[n++] = e; // \\, \', \", digits 1-9 and unknown escapes: the character itself
     }
   }
   return new Uint8Array(out.buffer, out.byteOffset, n);
@@ -223,16 +223,12 @@ export function dbrTypeToText(t: number): string {
   return 'DBR_invalid';
 }
 
-/** dbr_text_to_type: accepts `DBR_CTRL_DOUBLE`, `DBR_INT` ...; -1 when unknown. */
+/**
+ * dbr_text_to_type: `DBR_CTRL_DOUBLE` ...; -1 when unknown. As libca's dbr_text[] table it knows only
+ * the SHORT names: `DBR_INT`, `DBR_TIME_INT` ... are unknown (caget ignores them with a warning,
+ * although its help text lists them).
+ */
 export function dbrTextToType(s: string): number {
-  const aliases: Record<string, number> = {
-    DBR_INT: 1,
-    DBR_STS_INT: 8,
-    DBR_TIME_INT: 15,
-    DBR_GR_INT: 22,
-    DBR_CTRL_INT: 29,
-  };
-  if (s in aliases) return aliases[s];
   for (let i = 0; i <= LAST_DBR_TYPE; i++) if ('DBR_' + DBR_TYPE_NAMES[i] === s) return i;
   return -1;
 }
