@@ -12,6 +12,7 @@ import { DBR } from '../protocol/constants.js';
 import { HEADER_SIZE } from '../protocol/header.js';
 import type { Header } from '../protocol/header.js';
 import { encodeDbrInto } from '../protocol/dbr.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import type { ClientIdentity } from './provider.js';
 import { dataReplySize, errorReply } from './replies.js';
@@ -35,6 +36,8 @@ export abstract class CircuitOutput {
   /** Replies queued this tick: written at the next tick, small ones joined into one buffer. */
   protected outBufs: Buffer[] = [];
   protected outBytes = 0;
+  /** Buffers of outBufs taken from the pool of large buffers: given back once written. */
+  protected outRecycle: Buffer[] | undefined;
   /** Output slab: bytes [slabStart, slabEnd) are queued and not yet in outBufs. */
   protected slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
   /** A DataView of the slab (numbers written without Buffer's argument checks). */
@@ -90,15 +93,20 @@ export abstract class CircuitOutput {
     if (bufs.length === 0) return;
     this.outBufs = [];
     this.outBytes = 0;
+    // The last write's callback runs once every buffer of this batch is written (or the write
+    // failed and the socket is done with them): only then may pooled ones be reused.
+    const rec = this.outRecycle;
+    this.outRecycle = undefined;
+    const cb = rec ? (): void => this.recycled(rec) : this.afterWrite;
     if (bufs.length === 1) {
-      this.socket.write(bufs[0]!, this.afterWrite);
+      this.socket.write(bufs[0]!, cb);
       return;
     }
     // one writev for the lot: slab runs and large payloads, none of them copied again
     this.socket.cork();
     const last = bufs.length - 1;
     for (let i = 0; i < last; i++) this.socket.write(bufs[i]!);
-    this.socket.write(bufs[last]!, this.afterWrite);
+    this.socket.write(bufs[last]!, cb);
     this.socket.uncork();
   }
 
@@ -178,12 +186,23 @@ export abstract class CircuitOutput {
     if (this.inputPaused) this.process();
   };
 
-  protected send(buf: Buffer): void {
+  /** A written batch held pooled buffers: give them back, then what follows any write. */
+  private recycled(bufs: Buffer[]): void {
+    for (const b of bufs) largeBuffers.give(b);
+    this.afterWrite();
+  }
+
+  /**
+   * Queue a reply. With `recycle`, `buf` came from the pool of large buffers and is handed over:
+   * it goes back to the pool once written (a buffer never written is simply dropped).
+   */
+  protected send(buf: Buffer, recycle = false): void {
     if (this.closed) return;
     if (buf.length <= COPY_LIMIT) {
       // reserve() checks the hard limit without the message itself, as below
       const o = this.reserve(buf.length); // (may start a new slab: this.slab after it)
       buf.copy(this.slab, o);
+      if (recycle) largeBuffers.give(buf);
       return;
     }
     if (!this.corked) {
@@ -193,6 +212,7 @@ export abstract class CircuitOutput {
     this.sealSlab();
     this.outBufs.push(buf);
     this.outBytes += buf.length;
+    if (recycle) (this.outRecycle ??= []).push(buf);
     // The message just queued does not count: one reply bigger than the limit is not a backlog.
     if (this.socket.writableLength + this.outBytes - buf.length + this.pendingBytes > this.ctx.hardLimit)
       this.overflow();

@@ -6,6 +6,7 @@ import { ACCESS_READ, Command, DBE, ECA } from '../protocol/constants.js';
 import { needsExtendedHeader } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import { isValidDbrType } from '../protocol/dbr.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
 import type { ChannelSnapshot, ServedChannel } from './provider.js';
 import { readData, readScalarData, replyCount } from './read-value.js';
 import { dataHeader, dataReply, dataReplySize, encodePayload, headerOnly } from './replies.js';
@@ -93,8 +94,12 @@ export abstract class CircuitReads extends CircuitOutput {
       else this.error(m, e.cid, eca, recordName(e.ch.name));
       return;
     }
-    if (notify) this.send(dataReply(Command.READ_NOTIFY, type, count, ECA.NORMAL, ioid, data));
-    else this.send(dataReply(Command.READ, type, count, e.cid, ioid, data, { shortString: true }));
+    // a large reply is encoded into a pooled buffer, given back once written (circuit-output.ts)
+    const pool = dataReplySize(type, count) >= largeBuffers.minSize ? largeBuffers : undefined;
+    const buf = notify
+      ? dataReply(Command.READ_NOTIFY, type, count, ECA.NORMAL, ioid, data, undefined, pool)
+      : dataReply(Command.READ, type, count, e.cid, ioid, data, { shortString: true }, pool);
+    this.send(buf, pool !== undefined);
   }
 
   protected onEventAdd(m: Message): void {

@@ -6,6 +6,7 @@ import { ACCESS_WRITE, Command, DBR, ECA } from '../protocol/constants.js';
 import type { Message } from '../protocol/header.js';
 import { decodeDbr, isValidDbrType } from '../protocol/dbr.js';
 import type { NativeArray } from '../protocol/values.js';
+import { largeBuffers } from '../protocol/buffer-pool.js';
 import { headerOnly } from './replies.js';
 import { CircuitReads } from './circuit-reads.js';
 import { ecaOf, recordName } from './circuit-types.js';
@@ -46,6 +47,10 @@ export abstract class CircuitWrites extends CircuitReads {
     if (m.dataCount === 0) return this.writeFail(m, e, notify, ECA.BADCOUNT);
     let value: NativeArray;
     const pl = m.payload;
+    // Nothing queued on the channel: the put starts now. A channel whose writeNow copies the value
+    // gets a large array decoded into pooled memory, given back as soon as the put has completed.
+    const now = !e.putActive && e.puts.length === 0 && e.ch.writeNow !== undefined;
+    const pool = now && e.ch.writeNowCopies === true ? largeBuffers : undefined;
     // one number: read straight from the payload (what decodeDbr gives, without its generic path)
     if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8)
       value = Float64Array.of(pl.readDoubleBE(0));
@@ -57,14 +62,15 @@ export abstract class CircuitWrites extends CircuitReads {
       value = Int16Array.of(pl.readInt16BE(0));
     else {
       try {
-        value = decodeDbr(type, m.dataCount, pl).value;
+        value = decodeDbr(type, m.dataCount, pl, pool).value;
       } catch {
         return this.writeFail(m, e, notify, ECA.BADCOUNT);
       }
     }
-    if (!e.putActive && e.puts.length === 0 && e.ch.writeNow) {
-      // nothing queued on the channel: start it now (no job, no promise when it completes at once)
-      this.startPut(e, notify, m, value);
+    if (now) {
+      // start it now (no job, no promise when it completes at once)
+      const inUse = this.startPut(e, notify, m, value);
+      if (pool && !inUse && !Array.isArray(value)) largeBuffers.give(value);
       if (!this.closed && this.inputPaused && !this.barrier) this.process();
       return;
     }
@@ -100,9 +106,10 @@ export abstract class CircuitWrites extends CircuitReads {
 
   /**
    * Start one put. A write that completes synchronously (`writeNow` returned undefined or threw) is
-   * answered at once; otherwise its completion is awaited behind a barrier.
+   * answered at once; otherwise its completion is awaited behind a barrier. Returns whether `value`
+   * may still be used by someone: the channel while the put is pending, a trap-write listener.
    */
-  protected startPut(e: ChannelEntry, notify: boolean, m: Message, value: NativeArray): void {
+  protected startPut(e: ChannelEntry, notify: boolean, m: Message, value: NativeArray): boolean {
     const type = m.dataType;
     let p: Promise<void> | undefined;
     let eca: number = ECA.NORMAL;
@@ -124,10 +131,11 @@ export abstract class CircuitWrites extends CircuitReads {
       trap?.(eca);
       if (notify) this.send(headerOnly(Command.WRITE_NOTIFY, type, m.dataCount, eca, m.parameter2));
       else if (eca !== ECA.NORMAL) this.error(m, e.cid, eca, recordName(e.ch.name));
-      return;
+      return trap !== undefined;
     }
     // The request header outlives this call only through its fields; the payload is not kept.
     this.awaitPut(e, notify, m.payload.length ? { ...m, payload: EMPTY } : m, p, trap);
+    return true;
   }
 
   /**

@@ -24,7 +24,6 @@ export type { CircuitContext } from './circuit-types.js';
 /** CLIENT_NAME / HOST_NAME longer than this end the circuit. */
 const MAX_NAME = 511;
 const NO_CID = 0xffffffff;
-const NO_BYTES = Buffer.alloc(0);
 
 function nameFromPayload(p: Buffer): string {
   const z = p.indexOf(0);
@@ -53,7 +52,7 @@ export class Circuit extends CircuitFastLane {
       if (this.reader.pending === 0 && !this.processing) {
         // requests the fast lane serves straight from the chunk (circuit-fast-lane.ts); the
         // reader, empty, is still told that what it handed out is done with (it may free memory)
-        this.reader.push(NO_BYTES);
+        this.reader.recycle();
         this.processing = true;
         try {
           used = this.fastLane(chunk);
@@ -99,6 +98,7 @@ export class Circuit extends CircuitFastLane {
     this.pendingBytes = 0;
     this.outBufs = [];
     this.outBytes = 0;
+    this.outRecycle = undefined; // (never written: simply dropped)
     this.slabStart = this.slabEnd;
     this.socket.destroy();
     this.ctx.onClose(this);

@@ -26,6 +26,8 @@ const NO_PAYLOAD = Buffer.alloc(0);
 
 export class FrameReader {
   private buf: Buffer;
+  /** A DataView of `buf`: header fields read without Buffer's per-call argument checks. */
+  private view: DataView;
   private start = 0;
   private end = 0;
   /** Payload bytes of an oversize message still to be thrown away. */
@@ -40,6 +42,7 @@ export class FrameReader {
     private readonly initialSize = 16 * 1024,
   ) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.view = viewOf(this.buf);
   }
 
   /** Bytes buffered but not yet consumed. */
@@ -47,10 +50,18 @@ export class FrameReader {
     return this.end - this.start;
   }
 
-  /** Append received bytes. */
-  push(chunk: Buffer): void {
-    // the payload views handed out are no longer used: a large buffer goes back to the pool
+  /**
+   * The payloads handed out by `next` are no longer used: when nothing is buffered, a large buffer
+   * goes back to the pool (the next large message takes one again). `push` does this itself; a
+   * caller that serves received bytes without the reader calls it instead.
+   */
+  recycle(): void {
     if (this.start === this.end && this.pooled) this.release();
+  }
+
+  /** Append received bytes (the payloads handed out by `next` are no longer used: see recycle). */
+  push(chunk: Buffer): void {
+    this.recycle();
     if (this.discard > 0) {
       const n = Math.min(this.discard, chunk.length);
       this.discard -= n;
@@ -74,6 +85,7 @@ export class FrameReader {
         this.buf.copy(nb, 0, this.start, this.end);
         if (this.pooled) largeBuffers.give(this.buf);
         this.buf = nb;
+        this.view = viewOf(nb);
         this.pooled = size >= largeBuffers.minSize;
       }
       this.start = 0;
@@ -91,40 +103,40 @@ export class FrameReader {
   next(): Message | OversizeMessage | undefined {
     const avail = this.end - this.start;
     if (avail < HEADER_SIZE) return this.compact();
-    const b = this.buf;
+    const dv = this.view;
     const s = this.start;
-    let payloadSize = b.readUInt16BE(s + 2);
+    let payloadSize = dv.getUint16(s + 2);
     let hlen = HEADER_SIZE;
     let extended = false;
-    let dataCount = b.readUInt16BE(s + 6);
+    let dataCount = dv.getUint16(s + 6);
     if (payloadSize === 0xffff && this.allowExtended) {
       if (avail < EXTENDED_HEADER_SIZE) return this.compact();
-      payloadSize = b.readUInt32BE(s + 16);
-      dataCount = b.readUInt32BE(s + 20);
+      payloadSize = dv.getUint32(s + 16);
+      dataCount = dv.getUint32(s + 20);
       hlen = EXTENDED_HEADER_SIZE;
       extended = true;
     }
     if ((payloadSize & 7) !== 0) {
       throw new MisalignedError({
         extended,
-        command: b.readUInt16BE(s),
+        command: dv.getUint16(s),
         payloadSize,
-        dataType: b.readUInt16BE(s + 4),
+        dataType: dv.getUint16(s + 4),
         dataCount,
-        parameter1: b.readUInt32BE(s + 8),
-        parameter2: b.readUInt32BE(s + 12),
+        parameter1: dv.getUint32(s + 8),
+        parameter2: dv.getUint32(s + 12),
       });
     }
     if (payloadSize > this.maxPayload) {
       const h: OversizeMessage = {
         oversize: true,
         extended,
-        command: b.readUInt16BE(s),
+        command: dv.getUint16(s),
         payloadSize,
-        dataType: b.readUInt16BE(s + 4),
+        dataType: dv.getUint16(s + 4),
         dataCount,
-        parameter1: b.readUInt32BE(s + 8),
-        parameter2: b.readUInt32BE(s + 12),
+        parameter1: dv.getUint32(s + 8),
+        parameter2: dv.getUint32(s + 12),
       };
       const have = avail - hlen;
       if (have >= payloadSize) {
@@ -136,17 +148,17 @@ export class FrameReader {
       return h;
     }
     if (avail < hlen + payloadSize) return this.compact();
-    // decoded in place (no view of the whole buffer per message; no payload view when empty)
+    // decoded in place (header fields through the DataView; no payload view when empty)
     const p = s + hlen;
     this.start = p + payloadSize;
     return {
-      command: b.readUInt16BE(s),
+      command: dv.getUint16(s),
       payloadSize,
-      dataType: b.readUInt16BE(s + 4),
+      dataType: dv.getUint16(s + 4),
       dataCount,
-      parameter1: b.readUInt32BE(s + 8),
-      parameter2: b.readUInt32BE(s + 12),
-      payload: payloadSize === 0 ? NO_PAYLOAD : b.subarray(p, p + payloadSize),
+      parameter1: dv.getUint32(s + 8),
+      parameter2: dv.getUint32(s + 12),
+      payload: payloadSize === 0 ? NO_PAYLOAD : this.buf.subarray(p, p + payloadSize),
       extended,
     };
   }
@@ -182,9 +194,14 @@ export class FrameReader {
   private release(): void {
     largeBuffers.give(this.buf);
     this.buf = Buffer.allocUnsafe(this.initialSize);
+    this.view = viewOf(this.buf);
     this.pooled = false;
     this.start = this.end = 0;
   }
+}
+
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
 }
 
 /** A request whose payload size is not a multiple of 8: fatal to the circuit. */

@@ -80,6 +80,12 @@ export interface ServedChannel {
    */
   writeNow?(value: NativeArray, dbrType: number, client: ClientIdentity): WriteCompletion | undefined;
   /**
+   * Optional promise about `writeNow`: true when, once `writeNow` has returned undefined or thrown,
+   * nothing keeps `value` or a view of its memory (what is stored was copied). The server then
+   * decodes a large put into memory that it reuses for the next one. Absent: not assumed.
+   */
+  readonly writeNowCopies?: boolean;
+  /**
    * Optional form of `writeNow` for one number: the same as `writeNow` with a one-element array of
    * `dbrType` (SHORT, FLOAT, LONG or DOUBLE) holding `value` (already of that type), without the
    * array. Must behave exactly as that `writeNow` call.

@@ -16,6 +16,7 @@ import type { Header } from '../protocol/header.js';
 import { dbrSize, encodeDbrInto } from '../protocol/dbr.js';
 import type { EncodeDbrOptions } from '../protocol/dbr.js';
 import type { DbrData } from '../protocol/values.js';
+import type { BufferPool } from '../protocol/buffer-pool.js';
 
 /** A header-only message (extended automatically when count >= 0xFFFF). */
 export function headerOnly(
@@ -85,7 +86,8 @@ export function errorReply(
 
 /**
  * A DBR data reply (READ_NOTIFY, READ, EVENT_ADD update): header + `count` elements of `dbrType`
- * encoded from `data`, padded to 8. With `zeroed` the payload is all zero (failed reads).
+ * encoded from `data`, padded to 8. Without `data` the payload is all zero (failed reads). With
+ * `pool` the buffer is taken from it (the caller gives it back once it is written).
  */
 export function dataReply(
   command: number,
@@ -95,6 +97,7 @@ export function dataReply(
   parameter2: number,
   data: DbrData | undefined,
   opts?: EncodeDbrOptions,
+  pool?: BufferPool,
 ): Buffer {
   let raw: number;
   if (data && opts?.shortString && dbrType === 0 && count === 1) {
@@ -114,7 +117,7 @@ export function dataReply(
     parameter2,
   };
   const hlen = needsExtendedHeader(size, count) ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
-  const buf = Buffer.allocUnsafe(hlen + size);
+  const buf = pool ? pool.take(hlen + size) : Buffer.allocUnsafe(hlen + size);
   writeHeader(buf, 0, h);
   if (data) {
     const n = encodeDbrInto(buf, hlen, dbrType, count, data, opts);
