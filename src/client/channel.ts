@@ -372,7 +372,8 @@ export class Channel {
     }
     const count = value.length;
     if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
-    if (count === 0 || count > this._elementCount) {
+    // count 0 is sent as libca sends it (the server decides: an IOC empties an array, NORD = 0)
+    if (count > this._elementCount) {
       throw new CaError(`invalid element count ${count} (channel has ${this._elementCount})`, {
         eca: ECA.BADCOUNT,
         pvname: this.name,

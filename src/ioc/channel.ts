@@ -51,6 +51,10 @@ export class FieldChannel implements ServedChannel {
   readonly elementCount: number;
   readonly className: string;
   readonly asl: number;
+  /** putFieldNow always copies the value into the record: the server may lend pooled memory. */
+  readonly writeNowCopies = true;
+  /** The field as this channel serves it (record support's cvt_dbaddr may change its type). */
+  readonly fd: FieldDef;
   /** A numeric (not ENUM) scalar field: reads can take the server's allocation-free path. */
   private readonly numericScalar: boolean;
   /** A field that stores a number: puts of one number can skip the value array (putNumber). */
@@ -59,12 +63,14 @@ export class FieldChannel implements ServedChannel {
   constructor(
     readonly name: string,
     readonly rec: DbRecord,
-    readonly fd: FieldDef,
+    field: FieldDef,
     /** `$` suffix: string/link field as a CHAR array. */
     readonly longString: boolean,
     private readonly host: ChannelHost,
   ) {
     this.className = rec.def.name;
+    const fd = longString ? field : rec.servedField(field);
+    this.fd = fd;
     this.asl = fieldAsl(fd);
     const af = rec.arrayField(fd.name);
     if (longString) {
@@ -111,9 +117,10 @@ export class FieldChannel implements ServedChannel {
     let count: number;
     if (this.longString) {
       const s = rec.readString(this.fd);
-      // the whole NUL-padded field; count is what a count-0 DBR_CHAR read answers (strlen + 1)
-      value = stringToChars(s, this.elementCount);
+      // the text and its NUL (what a count-0 DBR_CHAR read answers); read-value.ts zero-pads the
+      // rest of the field for longer reads
       count = Math.min(Buffer.byteLength(s, 'latin1') + 1, this.elementCount);
+      value = stringToChars(s, this.elementCount).subarray(0, count);
     } else {
       const r = rec.getValue(this.fd);
       value = r.value;
@@ -258,12 +265,35 @@ export function putFieldNow(
     throw new CaStatusError(ECA.BADTYPE, `bad DBR type ${dbrType}`);
   checkPutAllowed(rec, fd);
   if (longString && !rec.arrayField(fd.name)) {
-    const s = dbrType === DbrNative.CHAR ? charsToString(value as Uint8Array) : String(value[0] ?? '');
+    const s =
+      dbrType === DbrNative.CHAR
+        ? charsToString(value as Uint8Array)
+        : dbrType === DbrNative.STRING && !isLink(fd.dbf)
+          ? stringIntoChars(rec, fd, value)
+          : String(value[0] ?? '');
     rec.putField(fd, [s], DbrNative.STRING);
   } else {
     rec.putField(fd, value, dbrType);
   }
   return processAfterPut(rec, fd);
+}
+
+/**
+ * A DBR_STRING put to a string field served as characters (`.DESC$`): base converts the string to
+ * one DBF_CHAR (cvt_st_c: an integer -128..127) stored in the first byte; any other text fails.
+ */
+function stringIntoChars(rec: DbRecord, fd: FieldDef, value: NativeArray): string {
+  const text = String(value[0] ?? '');
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|\d+)\s*$/.exec(text);
+  // strtol base 0: 0x hex, a leading 0 octal
+  const digits = m?.[2] ?? '';
+  const mag = /^0\d/.test(digits) ? (/^[0-7]+$/.test(digits) ? parseInt(digits, 8) : NaN) : Number(digits);
+  const n = m ? (m[1] === '-' ? -1 : 1) * mag : NaN;
+  if (!(n >= -128 && n <= 127))
+    throw new CaStatusError(ECA.PUTFAIL, `${rec.name}.${fd.name}$: "${text}" is not a character code`);
+  const old = rec.readString(fd);
+  if (n === 0) return '';
+  return String.fromCharCode(n & 0xff) + old.slice(1);
 }
 
 /** dbPutField's refusals of a put: a read-only field, puts disabled by DISP. */

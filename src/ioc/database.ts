@@ -281,7 +281,9 @@ export class RecordDatabase implements ChannelProvider, RecordEnv, ChannelHost {
     else if (Array.isArray(value)) [v, t] = [Float64Array.from(value as number[]), DbrNative.DOUBLE];
     else [v, t] = [value, dbrType ?? DbrNative.DOUBLE];
     try {
-      return putField(s.rec, s.fd, s.longString, v, dbrType ?? t);
+      // the field as a channel serves it (mbbo VAL without states: DBF_USHORT)
+      const fd = s.longString ? s.fd : s.rec.servedField(s.fd);
+      return putField(s.rec, fd, s.longString, v, dbrType ?? t);
     } catch (e) {
       return Promise.reject(e);
     }

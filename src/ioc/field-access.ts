@@ -13,12 +13,13 @@ import {
   fitString,
   isLink,
   parseChoice,
-  parseDbFloat,
+  parseDbFloatField,
   parseDbInteger,
   type Dbf,
   type FieldDef,
 } from './fields.js';
 import { Link } from './links.js';
+import { enumLimits, hasControlDouble, hasGraphicDouble } from './rset-limits.js';
 import type { DbRecord, FieldMeta, FieldValue } from './record.js';
 
 const VALUE_LIKE = new Set([
@@ -113,7 +114,7 @@ export function loadFieldText(rec: DbRecord, fd: FieldDef, text: string): void {
       throw new Error('field cannot be set in a database file');
     case 'FLOAT':
     case 'DOUBLE':
-      rec.v[f] = coerceToDbf(fd.dbf, parseDbFloat(text));
+      rec.v[f] = coerceToDbf(fd.dbf, parseDbFloatField(text, fd.dbf === 'FLOAT'));
       break;
     default:
       rec.v[f] = coerceToDbf(fd.dbf, parseDbInteger(text));
@@ -175,10 +176,20 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
 export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   const dbf = fd.dbf;
   // base's getMenuString: an out-of-range menu index reads back as its number
-  if (dbf === 'MENU') return { enumStrs: [...fd.menu!], enumUndefined: String(rec.v[fd.name]) };
-  if (dbf === 'DEVICE') return { enumStrs: [...rec.def.deviceTypes] };
+  const rtype = rec.def.name;
+  if (dbf === 'MENU')
+    return {
+      enumStrs: [...fd.menu!],
+      enumUndefined: String(rec.v[fd.name]),
+      limits: enumLimits(rtype, false),
+    };
+  if (dbf === 'DEVICE') return { enumStrs: [...rec.def.deviceTypes], limits: enumLimits(rtype, false) };
   if (dbf === 'ENUM')
-    return { enumStrs: rec.enumStrings(fd), enumUndefined: rec.enumUndefined(rec.v[fd.name] as number) };
+    return {
+      enumStrs: rec.enumStrings(fd),
+      enumUndefined: rec.enumUndefined(rec.v[fd.name] as number),
+      limits: enumLimits(rtype, true),
+    };
   if (dbf === 'STRING' || isLink(dbf)) {
     // recGblGetGraphicDouble/ControlDouble give 0 for a string field, recGblGetAlarmDouble NaN
     const limits = {
@@ -199,7 +210,8 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   const valueLike = VALUE_LIKE.has(fd.name) && (isArrayVal || dbf === valDbf || fd.name === 'VAL');
   const out: FieldMeta = {};
   // record support get_units: EGU for VAL and every field of VAL's type (ai.HOPR, ai.HYST, longin.HIGH ...)
-  out.units = fm.has('EGU') && (valueLike || isArrayVal || dbf === valDbf) ? rec.str('EGU') : '';
+  out.units =
+    fm.has('EGU') && (valueLike || isArrayVal || dbf === valDbf) && rec.hasUnits(fd) ? rec.str('EGU') : '';
   const float = dbf === 'FLOAT' || dbf === 'DOUBLE' || (isArrayVal && rec.isFloatArray());
   // get_precision: VAL reports PREC as is (even negative); other fields go through recGblGetPrec,
   // which replaces a PREC outside 0..15 with 15
@@ -233,6 +245,9 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
       lowerCtrlLimit: lo,
     };
   }
+  // dbGet leaves the limits of a record support without the routine at 0
+  if (!hasGraphicDouble(rec.def.name)) out.limits.upperDispLimit = out.limits.lowerDispLimit = 0;
+  if (!hasControlDouble(rec.def.name)) out.limits.upperCtrlLimit = out.limits.lowerCtrlLimit = 0;
   return out;
 }
 

@@ -319,6 +319,34 @@ export function parseDbInteger(s: string): number {
   return Number(t);
 }
 
+const DBL_MIN = 2.2250738585072014e-308;
+const FLT_MIN = 1.1754943508222875e-38;
+const FLT_MAX = 3.4028234663852886e38;
+
+/**
+ * .db-file float text into a DOUBLE (or FLOAT, `float32`) field, as dbPutString's epicsParseFloat64
+ * / epicsParseFloat: strtod's ERANGE (a result that overflows, underflows to 0 or is subnormal) is
+ * an error, and for a FLOAT a positive value up to FLT_MIN or any finite one from FLT_MAX.
+ */
+export function parseDbFloatField(s: string, float32: boolean): number {
+  const v = parseDbFloat(s);
+  const t = s.trim();
+  const decimal = /^[+-]?(\d|\.\d)/.test(t);
+  if (decimal) {
+    const a = Math.abs(v);
+    if (a === Infinity) throw new Error(`"${s}" is out of range (overflow)`);
+    const mantissa = t.replace(/[eE].*$/, '');
+    if ((a === 0 && /[1-9]/.test(mantissa)) || (a > 0 && a < DBL_MIN))
+      throw new Error(`"${s}" is out of range (underflow)`);
+  }
+  if (float32) {
+    if (v > 0 && v <= FLT_MIN) throw new Error(`"${s}" is out of range for a FLOAT (underflow)`);
+    if (Number.isFinite(v) && Math.abs(v) >= FLT_MAX)
+      throw new Error(`"${s}" is out of range for a FLOAT (overflow)`);
+  }
+  return v;
+}
+
 /** .db-file float text. */
 export function parseDbFloat(s: string): number {
   const t = s.trim();

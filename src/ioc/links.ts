@@ -45,7 +45,33 @@ export function parseRelaxedJson(text: string): unknown {
   }
 }
 
-export function parseLinkText(text: string): ParsedLink {
+/**
+ * base's dbParseLink for a PV link: the name ends at the first space; in the rest, modifiers are
+ * found as substrings (longest first, anything else ignored): one of NPP/CPP/PP/CA/CP, one of
+ * NMS/MSI/MSS/MS.
+ */
+function parsePvLinkLenient(t: string, out: ParsedLink): ParsedLink {
+  const sp = t.indexOf(' ');
+  out.pvName = sp < 0 ? t : t.slice(0, sp);
+  if (sp < 0) return out;
+  const m = t.slice(sp + 1);
+  if (m.includes('NPP')) out.pp = false;
+  else if (m.includes('CPP')) out.cpp = true;
+  else if (m.includes('PP')) out.pp = true;
+  else if (m.includes('CA')) out.ca = true;
+  else if (m.includes('CP')) out.cp = true;
+  if (m.includes('NMS')) out.ms = 'NMS';
+  else if (m.includes('MSI')) out.ms = 'MSI';
+  else if (m.includes('MSS')) out.ms = 'MSS';
+  else if (m.includes('MS')) out.ms = 'MS';
+  return out;
+}
+
+/**
+ * Parse link text. `strict` (a .db file): an unknown modifier is an error; otherwise (a put at run
+ * time) the text is taken as base's dbParseLink takes it (see parsePvLinkLenient).
+ */
+export function parseLinkText(text: string, strict = true): ParsedLink {
   const base: ParsedLink = { kind: 'empty', pp: false, ca: false, cp: false, cpp: false, ms: 'NMS' };
   const t = text.trim();
   if (t === '') return base;
@@ -69,6 +95,7 @@ export function parseLinkText(text: string): ParsedLink {
   }
   if (NUMBER_RE.test(t)) return { ...base, kind: 'const', constValue: Number(t) };
   if (t.startsWith('@') || t.startsWith('#')) return { ...base, kind: 'unsupported' };
+  if (!strict) return parsePvLinkLenient(t, { ...base, kind: 'pv' });
   const parts = t.split(/[\s,]+/);
   const out: ParsedLink = { ...base, kind: 'pv', pvName: parts[0] };
   for (const m of parts.slice(1)) {
@@ -117,8 +144,12 @@ export class Link {
     public readonly owner: DbRecord,
     public readonly def: FieldDef,
     public text: string,
+    /** .db text (unknown modifiers are errors); false for a put at run time (base's parsing). */
+    strict = true,
   ) {
-    this.parsed = parseLinkText(text);
+    this.parsed = parseLinkText(text, strict);
+    // dbParseLink filters modifiers by link type: no CPP on an output link
+    if (def.dbf === 'OUTLINK') this.parsed.cpp = false;
     this.kind = this.parsed.kind === 'pv' ? 'unresolved' : this.parsed.kind;
   }
 

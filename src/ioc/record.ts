@@ -232,6 +232,17 @@ export abstract class DbRecord {
   enumUndefined(_value?: number): string {
     return '';
   }
+  /**
+   * cvt_dbaddr: the field as a new channel serves it (type and all); mbbo serves a VAL without
+   * states as DBF_USHORT.
+   */
+  servedField(fd: FieldDef): FieldDef {
+    return fd;
+  }
+  /** get_units: false for a field of VAL's type that still reports no EGU (ai.ASLO ...). */
+  hasUnits(_fd: FieldDef): boolean {
+    return true;
+  }
   /** Size (with the NUL) of a string field; lsi/lso override it for VAL (SIZV). */
   fieldSize(fd: FieldDef): number {
     return fd.size;
@@ -398,13 +409,16 @@ export abstract class DbRecord {
     if (fd.dbf === 'NOACCESS' && !af)
       throw new CaStatusError(ECA.PUTFAIL, `${this.name}.${fd.name} is not accessible`);
     if (af) af.put(value, dbrType);
-    else {
+    else if (value.length === 0) {
+      // dbPut of no element to a scalar: nothing stored, a LINK/INVALID alarm for the next processing
+      this.setSevr(AlarmStatus.LINK, Severity.INVALID);
+    } else {
       const nv = convertForPut(this, fd, value, dbrType);
       this.checkPut(fd, nv);
       if (isLink(fd.dbf)) {
         const old = this.linkMap?.get(fd.name);
         old?.dispose();
-        const l = new Link(this, fd, nv as string);
+        const l = new Link(this, fd, nv as string, false);
         l.resolve(this.env);
         this.setLink(fd.name, l);
       }

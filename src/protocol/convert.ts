@@ -341,6 +341,18 @@ function cInt32(d: number): number {
   return Math.trunc(d);
 }
 
+/**
+ * A double as a C float, as base's epicsConvertDoubleToFloat (dbConvert's DOUBLE -> FLOAT): zero and
+ * non-finite values as they are, magnitudes beyond FLT_MAX clamp to it, below FLT_MIN to FLT_MIN.
+ */
+export function doubleToFloat(d: number): number {
+  if (d === 0 || !Number.isFinite(d)) return d;
+  const a = Math.abs(d);
+  if (a >= FLT_MAX) return d > 0 ? FLT_MAX : -FLT_MAX;
+  if (a <= FLT_MIN) return d > 0 ? FLT_MIN : -FLT_MIN;
+  return d;
+}
+
 function isFloatType(t: NativeType): boolean {
   return t === 2 || t === 6;
 }
@@ -395,6 +407,8 @@ export function convertValues(
   if (isFloatType(from) && !isFloatType(to)) {
     // C float -> integer cast (x86-64): through int32, then the low bits.
     for (let i = 0; i < n; i++) out[i] = cInt32(src[i]);
+  } else if (from === 6 && to === 2) {
+    for (let i = 0; i < n; i++) out[i] = doubleToFloat(src[i]);
   } else {
     // integer -> integer keeps the low bits; anything -> float is exact or rounds to nearest.
     out.set(src);

@@ -44,7 +44,7 @@ export abstract class CircuitWrites extends CircuitReads {
     // db_access refuses other valid types (STS, TIME ...) for puts: ECA_PUTFAIL, as RSRV
     if (type > DBR.DOUBLE && type !== DBR.PUT_ACKT && type !== DBR.PUT_ACKS)
       return this.writeFail(m, e, notify, ECA.PUTFAIL);
-    if (m.dataCount === 0) return this.writeFail(m, e, notify, ECA.BADCOUNT);
+    // count 0 goes to the channel as an empty array, as RSRV's dbPut gets it (an IOC empties an array)
     let value: NativeArray;
     const pl = m.payload;
     // Nothing queued on the channel: the put starts now. A channel whose writeNow copies the value

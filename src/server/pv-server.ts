@@ -443,6 +443,9 @@ export class ServedPv implements ServedChannel {
     }
     if (v.length > this.elementCount)
       v = Array.isArray(v) ? v.slice(0, this.elementCount) : v.subarray(0, this.elementCount);
+    // a count-0 put empties an array PV; a scalar keeps its value
+    if (v.length === 0 && this.elementCount === 1)
+      throw new CaStatusError(ECA.BADCOUNT, `${this.name}: a put of no elements to a scalar`);
     // `value` was decoded from the wire for this call: it is ours to keep (no copy).
     if (this.onPut) {
       const user: PutValue = this.elementCount === 1 && v.length === 1 ? v[0] : v;

@@ -6,7 +6,7 @@
  */
 import { DBR, DbrNative, ECA } from '../protocol/constants.js';
 import { dbrValueType } from '../protocol/dbr.js';
-import { convertValues } from '../protocol/convert.js';
+import { convertValues, doubleToFloat } from '../protocol/convert.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import { CaStatusError } from './provider.js';
 import type { ChannelSnapshot, ScalarState, ServedChannel } from './provider.js';
@@ -195,7 +195,12 @@ export function readScalarData(ch: ServedChannel, dbrType: number): DbrData | un
   else {
     const fromFloat = native === DBR.FLOAT || native === DBR.DOUBLE;
     const toFloat = vt === DBR.FLOAT || vt === DBR.DOUBLE;
-    dst[0] = fromFloat && !toFloat ? cInt32(src[0]!) : src[0]!;
+    dst[0] =
+      fromFloat && !toFloat
+        ? cInt32(src[0]!)
+        : native === DBR.DOUBLE && vt === DBR.FLOAT
+          ? doubleToFloat(src[0]!)
+          : src[0]!;
     d.value = dst;
   }
   d.status = SCALAR.status;

@@ -49,7 +49,8 @@ export function searchReplies(datagram: Buffer, has: (name: string) => boolean, 
         const payload = datagram.subarray(off + hlen, end);
         const z = payload.indexOf(0);
         const len = z < 0 ? payload.length : z;
-        if (len > 1) {
+        // RSRV ignores only an empty name (a record may be called `A`)
+        if (len > 0) {
           const name = payload.toString('utf8', 0, len);
           if (has(name)) hits.push(p2);
         }

@@ -123,5 +123,7 @@ describe(
       replay('field-access.db', 'field-access.expected.json'));
     it('arrays larger than EPICS_CA_MAX_ARRAY_BYTES: doubles, a 20000-char string, 500 strings', () =>
       replay('big-arrays.db', 'big-arrays.expected.json'));
+    it('IOC fixes: lso OVAL, sel SELN, one-state bi/bo, mbbo without states, enum/rset limits, bo MASK 0, failing calc inputs, link text, units, DTYP', () =>
+      replay('ioc-fixes.db', 'ioc-fixes.expected.json'));
   },
 );

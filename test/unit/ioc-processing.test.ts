@@ -17,10 +17,13 @@ const rejectsWith = async (p: Promise<unknown>, eca: number): Promise<void> => {
   await assert.rejects(p, (e: unknown) => e instanceof CaStatusError && e.eca === eca);
 };
 
-test('ai limit alarms with hysteresis, UDF until processed', async () => {
+test('ai limit alarms with hysteresis; a processed ai is defined (aiRecord.c, as softIoc)', async () => {
   const db = load(`record(ai, "A") { field(HIHI, 90) field(HIGH, 80) field(LOW, 0) field(LOLO, -10)
-    field(HHSV, MAJOR) field(HSV, MINOR) field(LSV, MINOR) field(LLSV, MAJOR) field(HYST, 2) field(PINI, YES) }`);
-  assert.deepEqual(alarm(db, 'A'), [AlarmStatus.UDF, Severity.INVALID]);
+    field(HHSV, MAJOR) field(HSV, MINOR) field(LSV, MINOR) field(LLSV, MAJOR) field(HYST, 2) field(PINI, YES) }
+record(ai, "never") {}`);
+  // PINI processed A with an empty INP: UDF cleared, VAL 0 is below LOW (softIoc: 0 LOW MINOR)
+  assert.deepEqual(alarm(db, 'A'), [AlarmStatus.LOW, Severity.MINOR]);
+  assert.deepEqual(alarm(db, 'never'), [AlarmStatus.UDF, Severity.INVALID]);
   const steps: [number, number, number][] = [
     [50, AlarmStatus.NO_ALARM, Severity.NO_ALARM],
     [85, AlarmStatus.HIGH, Severity.MINOR],
@@ -416,7 +419,7 @@ record(ai, "b") {}`);
 });
 
 test('menu fields with more than 16 choices report 16 enum strings; STAT reads as its menu', async () => {
-  const db = load(`record(ai, "a") { field(PINI, YES) }`);
+  const db = load(`record(ai, "a") {}`);
   const s = db.channel('a.STAT')!.snapshot();
   assert.equal(s.enumStrs!.length, 16);
   assert.equal(Number(s.value[0]), AlarmStatus.UDF);

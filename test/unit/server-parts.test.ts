@@ -78,6 +78,12 @@ describe('UDP search replies', () => {
     assert.equal(r[0].length, 24);
     assert.deepEqual(searchReplies(search('A:b', 1, 3), has, 1), []);
   });
+  it('answers a one-character name and ignores an empty one (RSRV)', () => {
+    const one = (n: string): boolean => n === 'A' || n === '';
+    const r = searchReplies(Buffer.concat([search('A', 7, 10), search('', 8, 10)]), one, 1);
+    assert.equal(r.length, 1);
+    assert.deepEqual(r[0], m(Command.SEARCH, 1, 0, 0xffffffff, 7, Buffer.from([0, 13])));
+  });
   it('never answers NOT_FOUND over UDP', () => {
     assert.deepEqual(
       searchReplies(Buffer.concat([m(Command.VERSION, 1, 13), search('Q:q', 1, 13, 10)]), has, 1),

@@ -1,6 +1,6 @@
 /** ai: analog input (Soft Channel: INP read as double, ASLO/AOFF, SMOO; Raw Soft Channel: RVAL). */
 import { checkLimitAlarms } from '../alarm.js';
-import { SIM_IN } from '../fields.js';
+import { SIM_IN, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { initFromConstant } from './record-common.js';
@@ -17,9 +17,11 @@ export class AiRecord extends DbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
     const inp = this.link('INP');
     const raw = this.num('DTYP') === 1;
+    let failed = false;
     if (inp.isReadable()) {
       const x = inp.getNumber(ctx);
-      if (x !== undefined) {
+      if (x === undefined) failed = true;
+      else {
         if (raw) {
           this.set('RVAL', x | 0);
           this.convertRaw();
@@ -38,6 +40,9 @@ export class AiRecord extends DbRecord {
         }
       }
     } else if (raw && inp.kind === 'const') this.convertRaw();
+    // aiRecord.c: a process whose read did not fail sets UDF from the value (a constant or empty INP
+    // too), so a processed ai is defined
+    if (!failed) this.set('UDF', Number.isNaN(this.num('VAL')) ? 1 : 0);
     this.stamp();
     checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
     monitorValue(this);
@@ -55,6 +60,11 @@ export class AiRecord extends DbRecord {
     this.set('UDF', Number.isNaN(val) ? 1 : 0);
   }
 
+  /** get_units: EGU, but none for the conversion fields ASLO, AOFF, SMOO. */
+  override hasUnits(fd: FieldDef): boolean {
+    return fd.name !== 'ASLO' && fd.name !== 'AOFF' && fd.name !== 'SMOO';
+  }
+
   override initRecord(): void {
     initFromConstant(this, 'INP', (c) => c);
   }
@@ -64,7 +74,6 @@ export const aiRecordType = defineRecordType('ai', SPEC, AiRecord, [
   'Soft Channel',
   'Raw Soft Channel',
   'Async Soft Channel',
-  'General Time',
   'Soft Timestamp',
-  'Db State',
+  'General Time',
 ]);

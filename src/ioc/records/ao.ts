@@ -1,6 +1,6 @@
 /** ao: analog output (OMSL/DOL, OIF, DRVH/DRVL clamping, IVOA, OUT link). */
 import { checkLimitAlarms } from '../alarm.js';
-import { SIM_OUT } from '../fields.js';
+import { SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { DbrNative } from '../../protocol/constants.js';
@@ -57,6 +57,11 @@ export class AoRecord extends DbRecord {
     f.ORAW = postChanged(this, 'RVAL', f.RVAL as number, f.ORAW as number);
     this.fwdLink(ctx);
     return false;
+  }
+
+  /** get_units: EGU, but none for the conversion fields ASLO and AOFF. */
+  override hasUnits(fd: FieldDef): boolean {
+    return fd.name !== 'ASLO' && fd.name !== 'AOFF';
   }
 
   override initRecord(): void {

@@ -1,7 +1,7 @@
 /** bi and bo: two-state records (ZNAM/ONAM, ZSV/OSV/COSV; bo HIGH momentary, OMSL/DOL, IVOA). */
 import { AlarmStatus, DbrNative } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
-import { DbRecord, type ProcessContext } from '../record.js';
+import { DbRecord, type FieldMeta, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import {
   changeOfStateAlarm,
@@ -22,11 +22,15 @@ ZSV MENU pp menu=menuAlarmSevr; OSV MENU pp menu=menuAlarmSevr; COSV MENU pp men
 MLST USHORT ro; LALM USHORT ro; ${SIM_OUT}; IVOA MENU menu=menuIvoa; IVOV USHORT`;
 
 abstract class BinaryRecord extends DbRecord {
+  /** get_enum_strs: two states, or one when only ZNAM is set (no_str = 1). */
   override enumStrings(_fd: FieldDef): string[] {
-    return [this.str('ZNAM'), this.str('ONAM')];
+    const znam = this.str('ZNAM');
+    const onam = this.str('ONAM');
+    return znam !== '' && onam === '' ? [znam] : [znam, onam];
   }
-  override enumUndefined(): string {
-    return 'Illegal_Value';
+  /** get_enum_str: 1 reads as ONAM even when it is not counted as a state, anything else past them "Illegal_Value". */
+  override enumUndefined(value?: number): string {
+    return value === 1 ? this.str('ONAM') : 'Illegal_Value';
   }
 
   protected checkAlarms(): void {
@@ -79,7 +83,7 @@ export class BoRecord extends BinaryRecord {
       this.set('VAL', x !== 0 ? 1 : 0);
       this.set('UDF', 0);
     }
-    this.set('RVAL', this.num('VAL') === 0 ? 0 : 1);
+    this.set('RVAL', this.rawFromVal());
     this.checkAlarms();
     driveOutput(this, 'VAL', DbrNative.ENUM, ctx);
     const high = this.num('HIGH');
@@ -97,11 +101,29 @@ export class BoRecord extends BinaryRecord {
     return false;
   }
 
+  /** get_units / get_precision / get_control_double of HIGH: seconds, 2 digits, 0..100000. */
+  override meta(fd: FieldDef): FieldMeta {
+    const m = super.meta(fd);
+    if (fd.name !== 'HIGH' || !m.limits) return m;
+    return {
+      ...m,
+      units: 's',
+      precision: 2,
+      limits: { ...m.limits, lowerCtrlLimit: 0, upperCtrlLimit: 100000 },
+    };
+  }
+
+  /** "convert val to rval": MASK when VAL is non-zero and MASK is set, else VAL itself (MASK 0). */
+  private rawFromVal(): number {
+    const val = this.num('VAL');
+    const mask = this.num('MASK');
+    return mask !== 0 ? (val === 0 ? 0 : mask) : val >>> 0;
+  }
+
   override initRecord(): void {
     initFromConstant(this, 'DOL', (c) => (c !== 0 ? 1 : 0));
     // init_record: RVAL from VAL (MASK 0: 0/1), ORAW, and change detection starting from VAL
-    const mask = this.num('MASK');
-    this.set('RVAL', this.num('VAL') === 0 ? 0 : mask !== 0 ? mask : 1);
+    this.set('RVAL', this.rawFromVal());
     this.set('ORAW', this.num('RVAL'));
     this.set('MLST', this.num('VAL'));
     this.set('LALM', this.num('VAL'));
@@ -111,6 +133,7 @@ export class BoRecord extends BinaryRecord {
 export const biRecordType = defineRecordType('bi', BI_SPEC, BiRecord, [
   'Soft Channel',
   'Raw Soft Channel',
+  'Async Soft Channel',
   'Db State',
 ]);
 export const boRecordType = defineRecordType('bo', BO_SPEC, BoRecord, [

@@ -96,14 +96,17 @@ export abstract class CalcBase extends DbRecord {
     return { ...m, units: '', limits: { ...m.limits, upperDispLimit: 0, lowerDispLimit: 0 } };
   }
 
-  /** Read INPA..INPL into A..L. */
-  protected fetchInputs(ctx: ProcessContext | undefined): void {
+  /** Read INPA..INPL into A..L (every one, as fetch_values); false when any read failed. */
+  protected fetchInputs(ctx: ProcessContext | undefined): boolean {
+    let ok = true;
     for (let i = 0; i < 12; i++) {
       const l = this.link(INPUTS[i]!);
       if (!l.isReadable()) continue;
       const x = l.getNumber(ctx);
       if (x !== undefined) this.set(LETTERS[i]!, x);
+      else ok = false;
     }
+    return ok;
   }
 
   /** Evaluate an expression field on A..L; undefined (and a CALC alarm) on failure. */
@@ -127,9 +130,12 @@ export abstract class CalcBase extends DbRecord {
     return r;
   }
 
-  /** Read the inputs and evaluate CALC into VAL (UDF when NaN); VAL is kept when CALC fails. */
+  /**
+   * Read the inputs and evaluate CALC into VAL (UDF when NaN); VAL is kept when CALC fails, and
+   * CALC is not evaluated at all when an input link failed (process: `if (fetch_values(prec) == 0)`).
+   */
   protected calculate(ctx: ProcessContext | undefined): void {
-    this.fetchInputs(ctx);
+    if (!this.fetchInputs(ctx)) return;
     const r = this.evaluate('CALC');
     if (r !== undefined) {
       this.set('VAL', r);

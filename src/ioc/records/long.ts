@@ -1,8 +1,8 @@
 /** longin/longout and int64in/int64out: integer records with limits, alarms, deadbands, OOPT. */
 import { DbrNative } from '../../protocol/constants.js';
 import { checkLimitAlarms } from '../alarm.js';
-import { coerceToDbf, SIM_IN, SIM_OUT, type Dbf } from '../fields.js';
-import { DbRecord, type ProcessContext } from '../record.js';
+import { coerceToDbf, SIM_IN, SIM_OUT, type Dbf, type FieldDef } from '../fields.js';
+import { DbRecord, type FieldMeta, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
 import { initFromConstant, invalidOutputAction } from './record-common.js';
@@ -38,6 +38,22 @@ export function ooptSays(oopt: number, val: number, pval: number, mdel = 0): boo
   }
 }
 
+/**
+ * get_alarm_double of int64in/int64out: VAL reports HIHI/HIGH/LOW/LOLO whatever their severities
+ * (longin/longout give NaN for a limit without one).
+ */
+function int64AlarmMeta(rec: DbRecord, fd: FieldDef, m: FieldMeta): FieldMeta {
+  if (fd.name !== 'VAL' || !m.limits) return m;
+  const limits = {
+    ...m.limits,
+    upperAlarmLimit: rec.num('HIHI'),
+    upperWarningLimit: rec.num('HIGH'),
+    lowerWarningLimit: rec.num('LOW'),
+    lowerAlarmLimit: rec.num('LOLO'),
+  };
+  return { ...m, limits };
+}
+
 function makeIn(t: Dbf) {
   return class extends DbRecord {
     protected processRecord(ctx: ProcessContext | undefined): boolean {
@@ -54,6 +70,10 @@ function makeIn(t: Dbf) {
       monitorValue(this);
       this.fwdLink(ctx);
       return false;
+    }
+    override meta(fd: FieldDef): FieldMeta {
+      const m = super.meta(fd);
+      return t === 'INT64' ? int64AlarmMeta(this, fd, m) : m;
     }
     override initRecord(): void {
       initFromConstant(this, 'INP', (c) => coerceToDbf(t, c));
@@ -93,6 +113,10 @@ function makeOut(t: Dbf) {
       this.fwdLink(ctx);
       return false;
     }
+    override meta(fd: FieldDef): FieldMeta {
+      const m = super.meta(fd);
+      return t === 'INT64' ? int64AlarmMeta(this, fd, m) : m;
+    }
     override initRecord(): void {
       initFromConstant(this, 'DOL', (c) => coerceToDbf(t, c));
       // init_record: the monitor/alarm deadband references start at VAL (a VAL from the .db)
@@ -105,7 +129,6 @@ export const longinRecordType = defineRecordType('longin', inSpec('LONG'), makeI
   'Soft Channel',
   'Async Soft Channel',
   'General Time',
-  'Db State',
 ]);
 export const longoutRecordType = defineRecordType('longout', outSpec('LONG'), makeOut('LONG'), [
   'Soft Channel',

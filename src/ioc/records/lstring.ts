@@ -11,7 +11,8 @@ const LSO_SPEC = `${COMMON}; DOL INLINK; IVOA MENU menu=menuIvoa; IVOV STRING si
 
 abstract class LongStringRecord extends DbRecord {
   override fieldSize(fd: FieldDef): number {
-    if (fd.name === 'VAL' || fd.name === 'OVAL') return Math.max(1, Math.min(this.num('SIZV') || 41, 65535));
+    if (fd.name === 'VAL' || fd.name === 'OVAL')
+      return Math.max(16, Math.min(this.num('SIZV') || 41, 0x7fff));
     return fd.size;
   }
 
@@ -24,6 +25,19 @@ abstract class LongStringRecord extends DbRecord {
 
   override special(fd: FieldDef): void {
     if (fd.name === 'VAL') this.set('LEN', this.str('VAL').length + 1);
+  }
+
+  /** init_record: SIZV clamped to 16..0x7fff; a value loaded from the link also becomes OVAL/OLEN. */
+  protected initLs(c: string | undefined): void {
+    const sizv = this.num('SIZV');
+    if (sizv < 16) this.set('SIZV', 16);
+    else if (sizv > 0x7fff) this.set('SIZV', 0x7fff);
+    if (c !== undefined) this.setVal(c);
+    if (this.num('LEN')) {
+      this.set('OVAL', this.str('VAL'));
+      this.set('OLEN', this.num('LEN'));
+      this.set('UDF', 0);
+    }
   }
 
   protected monitorLs(): void {
@@ -55,8 +69,7 @@ export class LsiRecord extends LongStringRecord {
     return false;
   }
   override initRecord(): void {
-    const c = this.link('INP').constString();
-    if (c !== undefined) this.setVal(c);
+    this.initLs(this.link('INP').constString());
   }
 }
 
@@ -75,7 +88,7 @@ export class LsoRecord extends LongStringRecord {
         this.setVal(this.str('IVOV'));
         out.put([this.str('VAL')], DbrNative.STRING, ctx);
       }
-    } else if (this.num('DTYP') === 1) process.stdout.write(`${this.str('VAL')}\n`);
+    } else if (this.num('DTYP') === 2) process.stdout.write(`${this.str('VAL')}\n`);
     else out.put([this.str('VAL')], DbrNative.STRING, ctx);
     this.stamp();
     this.monitorLs();
@@ -83,10 +96,13 @@ export class LsoRecord extends LongStringRecord {
     return false;
   }
   override initRecord(): void {
-    const c = this.link('DOL').constString();
-    if (c !== undefined) this.setVal(c);
+    this.initLs(this.link('DOL').constString());
   }
 }
 
 export const lsiRecordType = defineRecordType('lsi', LSI_SPEC, LsiRecord, ['Soft Channel', 'getenv']);
-export const lsoRecordType = defineRecordType('lso', LSO_SPEC, LsoRecord, ['Soft Channel', 'stdio']);
+export const lsoRecordType = defineRecordType('lso', LSO_SPEC, LsoRecord, [
+  'Soft Channel',
+  'Async Soft Channel',
+  'stdio',
+]);

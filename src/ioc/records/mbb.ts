@@ -1,5 +1,5 @@
 /** mbbi and mbbo: multi-bit binary records with up to 16 named states. */
-import { AlarmStatus, DBE, DbrNative } from '../../protocol/constants.js';
+import { AlarmStatus, DBE, DbrNative, Severity } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
@@ -88,6 +88,9 @@ abstract class MbbRecord extends DbRecord {
 
   override initRecord(): void {
     this.set('SDEF', this.statesDefined() ? 1 : 0);
+    // init_record: MASK from NOBT when not set
+    const nobt = this.num('NOBT');
+    if (this.num('MASK') === 0 && nobt <= 32) this.set('MASK', nobt === 32 ? 0xffffffff : 2 ** nobt - 1);
   }
 }
 
@@ -118,16 +121,24 @@ export class MbbiRecord extends MbbRecord {
   }
 }
 
+/** mbbo's VAL as a channel serves it when no state is defined (cvt_dbaddr: DBF_USHORT). */
+const VAL_USHORT = new WeakMap<FieldDef, FieldDef>();
+
 export class MbboRecord extends MbbRecord {
+  override servedField(fd: FieldDef): FieldDef {
+    if (fd.name !== 'VAL' || this.num('SDEF')) return fd;
+    let u = VAL_USHORT.get(fd);
+    if (!u) VAL_USHORT.set(fd, (u = { ...fd, dbf: 'USHORT' }));
+    return u;
+  }
+
   protected processRecord(ctx: ProcessContext | undefined): boolean {
     const x = closedLoopNumber(this, ctx);
     if (x !== undefined) {
       this.set('VAL', Math.trunc(x) & 0xffff);
       this.set('UDF', 0);
     }
-    const val = this.num('VAL');
-    const rval = this.statesDefined() && val <= 15 ? this.num(`${STATE_PREFIXES[val]}VL`) : val;
-    this.set('RVAL', (rval << this.num('SHFT')) >>> 0);
+    this.convert();
     this.checkAlarms();
     driveOutput(this, 'VAL', DbrNative.ENUM, ctx);
     this.stamp();
@@ -136,16 +147,35 @@ export class MbboRecord extends MbbRecord {
     return false;
   }
 
+  /** convert(): VAL to RVAL through the state values (a VAL past them: SOFT alarm, RVAL kept), then SHFT. */
+  private convert(): void {
+    const val = this.num('VAL');
+    let rval = val;
+    if (this.num('SDEF')) {
+      if (val > 15) {
+        this.setSevr(AlarmStatus.SOFT, Severity.INVALID);
+        return;
+      }
+      rval = this.num(`${STATE_PREFIXES[val]}VL`);
+    }
+    this.set('RVAL', (rval << this.num('SHFT')) >>> 0);
+  }
+
   override initRecord(): void {
     super.initRecord();
     initFromConstant(this, 'DOL', (c) => Math.trunc(c) & 0xffff);
+    // the initial RVAL, and change detection from VAL/RVAL
+    this.convert();
+    this.set('MLST', this.num('VAL'));
+    this.set('LALM', this.num('VAL'));
+    this.set('ORAW', this.num('RVAL'));
   }
 }
 
 export const mbbiRecordType = defineRecordType('mbbi', MBBI_SPEC, MbbiRecord, [
   'Soft Channel',
   'Raw Soft Channel',
-  'Db State',
+  'Async Soft Channel',
 ]);
 export const mbboRecordType = defineRecordType('mbbo', MBBO_SPEC, MbboRecord, [
   'Soft Channel',

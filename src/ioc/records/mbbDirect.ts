@@ -91,8 +91,10 @@ export class MbboDirectRecord extends DirectRecord {
 export const mbbiDirectRecordType = defineRecordType('mbbiDirect', MBBID_SPEC, MbbiDirectRecord, [
   'Soft Channel',
   'Raw Soft Channel',
+  'Async Soft Channel',
 ]);
 export const mbboDirectRecordType = defineRecordType('mbboDirect', MBBOD_SPEC, MbboDirectRecord, [
   'Soft Channel',
   'Raw Soft Channel',
+  'Async Soft Channel',
 ]);

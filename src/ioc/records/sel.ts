@@ -2,7 +2,8 @@
 import { AlarmStatus, Severity } from '../../protocol/constants.js';
 import { checkLimitAlarms } from '../alarm.js';
 import { DBE } from '../../protocol/constants.js';
-import { DbRecord, type ProcessContext } from '../record.js';
+import type { FieldDef } from '../fields.js';
+import { DbRecord, type FieldMeta, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
 import { limitFields, monitorValue } from './analog-common.js';
 import { INPUTS, LETTERS } from './calc.js';
@@ -13,34 +14,25 @@ ${LETTERS.map((l) => `${l} DOUBLE pp`).join('; ')}; ${LETTERS.map((l) => `L${l} 
 
 export class SelRecord extends DbRecord {
   protected processRecord(ctx: ProcessContext | undefined): boolean {
+    const specified = this.num('SELM') === 0;
     const nvl = this.link('NVL');
-    if (nvl.isReadable()) {
+    if (specified && nvl.isReadable()) {
       const x = nvl.getNumber(ctx);
       if (x !== undefined) this.set('SELN', Math.trunc(x) & 0xffff);
     }
+    // Specified: only the selected input is fetched (fetch_values)
     for (let i = 0; i < 12; i++) {
+      if (specified && i !== this.num('SELN')) continue;
       const l = this.link(INPUTS[i]!);
       if (!l.isReadable()) continue;
       const x = l.getNumber(ctx);
       if (x !== undefined) this.set(LETTERS[i]!, x);
     }
-    const vals = LETTERS.map((l) => this.num(l));
-    const seln = this.num('SELN');
-    let val: number | undefined;
-    switch (this.num('SELM')) {
-      case 0:
-        if (seln >= 12) this.setSevr(AlarmStatus.SOFT, Severity.INVALID);
-        else val = vals[seln];
-        break;
-      default: {
-        const ok = vals.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-        if (ok.length === 0) break;
-        const m = this.num('SELM');
-        val = m === 1 ? ok[ok.length - 1] : m === 2 ? ok[0] : ok[Math.floor(ok.length / 2)];
-      }
+    const val = this.select();
+    if (val !== undefined) {
+      this.set('VAL', val);
+      this.set('UDF', Number.isNaN(val) ? 1 : 0);
     }
-    if (val !== undefined) this.set('VAL', val);
-    this.set('UDF', Number.isNaN(this.num('VAL')) || val === undefined ? 1 : 0);
     this.stamp();
     checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
     monitorValue(this);
@@ -50,6 +42,7 @@ export class SelRecord extends DbRecord {
         this.post(l, DBE.VALUE | DBE.LOG);
       }
     }
+    const seln = this.num('SELN');
     if (this.num('NLST') !== seln) {
       this.set('NLST', seln);
       this.post('SELN', DBE.VALUE | DBE.LOG);
@@ -57,6 +50,59 @@ export class SelRecord extends DbRecord {
     this.fwdLink(ctx);
     return false;
   }
+  /**
+   * do_sel: the selected value, or undefined (VAL unchanged) with an INVALID alarm. High/Low set SELN
+   * to the index of the (first) largest/smallest non-NaN input, Median to the number of them.
+   */
+  private select(): number | undefined {
+    const vals = LETTERS.map((l) => this.num(l));
+    const selm = this.num('SELM');
+    if (selm === 0) {
+      const seln = this.num('SELN');
+      if (seln < 12) return vals[seln];
+      this.setSevr(AlarmStatus.SOFT, Severity.INVALID);
+      return undefined;
+    }
+    if (selm === 1 || selm === 2) {
+      let val = selm === 1 ? -Infinity : Infinity;
+      vals.forEach((v, i) => {
+        if (!Number.isNaN(v) && (selm === 1 ? val < v : val > v)) {
+          val = v;
+          this.set('SELN', i);
+        }
+      });
+      return val;
+    }
+    if (selm === 3) {
+      const ok = vals.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+      this.set('SELN', ok.length);
+      return ok.length === 0 ? NaN : ok[Math.floor(ok.length / 2)];
+    }
+    this.setSevr(AlarmStatus.CALC, Severity.INVALID);
+    return undefined;
+  }
+
+  /** get_graphic_double / get_control_double: A..L and LA..LL report HOPR/LOPR, as VAL does. */
+  override meta(fd: FieldDef): FieldMeta {
+    const m = super.meta(fd);
+    const n = fd.name;
+    const arg =
+      n.length === 1 ? LETTERS.includes(n) : n.length === 2 && n[0] === 'L' && LETTERS.includes(n[1]!);
+    if (!arg || !m.limits) return m;
+    const hopr = this.num('HOPR');
+    const lopr = this.num('LOPR');
+    return {
+      ...m,
+      limits: {
+        ...m.limits,
+        upperDispLimit: hopr,
+        lowerDispLimit: lopr,
+        upperCtrlLimit: hopr,
+        lowerCtrlLimit: lopr,
+      },
+    };
+  }
+
   override initRecord(): void {
     for (let i = 0; i < 12; i++) {
       const c = this.link(INPUTS[i]!).constNumber();

@@ -62,7 +62,7 @@ export class StringoutRecord extends DbRecord {
         this.set('VAL', this.str('IVOV'));
         out.put([this.str('VAL')], DbrNative.STRING, ctx);
       }
-    } else if (this.num('DTYP') === 1) process.stdout.write(`${this.str('VAL')}\n`);
+    } else if (this.num('DTYP') === 2) process.stdout.write(`${this.str('VAL')}\n`);
     else out.put([this.str('VAL')], DbrNative.STRING, ctx);
     this.stamp();
     monitorString(this);
@@ -82,11 +82,12 @@ export class StringoutRecord extends DbRecord {
 export const stringinRecordType = defineRecordType('stringin', SI_SPEC, StringinRecord, [
   'Soft Channel',
   'Async Soft Channel',
+  'Soft Timestamp',
   'General Time',
   'getenv',
 ]);
 export const stringoutRecordType = defineRecordType('stringout', SO_SPEC, StringoutRecord, [
   'Soft Channel',
-  'stdio',
   'Async Soft Channel',
+  'stdio',
 ]);

@@ -48,7 +48,11 @@ export abstract class ArrayRecord extends DbRecord {
       av.nord = av.copyIn(chars, 0, chars.length);
     } else {
       try {
-        av.nord = av.copyIn(c.map(String), 0, c.length);
+        av.nord = av.copyIn(
+          c.map((x) => (Object.is(x, -0) ? '-0' : String(x))),
+          0,
+          c.length,
+        );
       } catch {
         // Base's dbConvertJSON rejects the constant (e.g. a string where numbers are expected).
         return;
