@@ -171,16 +171,25 @@ describe('real search clock', () => {
     await new Promise((r) => setTimeout(r, 5));
     await tick(); // the timer's immediate may be queued in the same turn as this timeout
     assert.deepEqual(order, ['timer']);
-    // cancelled between the timeout and the immediate
-    const h2 = realClock.setTimer(() => order.push('cancelled late'), 0);
-    await new Promise<void>((r) =>
-      setTimeout(() => {
-        realClock.clearTimer(h2);
-        r();
-      }, 1),
-    );
-    await new Promise((r) => setTimeout(r, 5));
+    // cancelled between the timeout and the immediate: the clock's timeout schedules its immediate,
+    // and the clear runs in the microtask right after that timeout callback (before the check phase)
+    const orig = globalThis.setImmediate;
+    let h2: unknown;
+    let scheduled = 0;
+    globalThis.setImmediate = ((fn: (...a: unknown[]) => void, ...a: unknown[]) => {
+      const im = orig(fn, ...a);
+      scheduled++;
+      queueMicrotask(() => realClock.clearTimer(h2));
+      return im;
+    }) as typeof setImmediate;
+    try {
+      h2 = realClock.setTimer(() => order.push('cancelled late'), 0);
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      globalThis.setImmediate = orig;
+    }
     await tick();
+    assert.ok(scheduled >= 1, 'the timeout scheduled its immediate');
     assert.deepEqual(order, ['timer']);
   });
 });
