@@ -37,6 +37,8 @@ export interface IocSnapshot extends ChannelSnapshot {
   nulTerminated?: boolean;
   /** A link field as a long string (`.INPA$`): base's getLinkValue rules (see server/read-value.ts). */
   linkChars?: boolean;
+  /** FTVL CHAR (epicsInt8) elements: converted to other types as signed numbers. */
+  signedChars?: boolean;
 }
 
 const ASL0 = new Set(['VAL', 'ODLY', 'DLYA', 'OEVT', 'OVAL', 'POVL']);
@@ -51,6 +53,8 @@ export class FieldChannel implements ServedChannel {
   readonly elementCount: number;
   readonly className: string;
   readonly asl: number;
+  /** FTVL CHAR elements: signed in every conversion, though DBR_CHAR carries their bytes. */
+  private readonly signedChars: boolean;
   /** putFieldNow always copies the value into the record: the server may lend pooled memory. */
   readonly writeNowCopies = true;
   /** The field as this channel serves it (record support's cvt_dbaddr may change its type). */
@@ -73,6 +77,7 @@ export class FieldChannel implements ServedChannel {
     this.fd = fd;
     this.asl = fieldAsl(fd);
     const af = rec.arrayField(fd.name);
+    this.signedChars = !longString && af?.ftvl === 1;
     if (longString) {
       this.nativeType = DbrNative.CHAR;
       this.elementCount = af ? af.nelm : isLink(fd.dbf) ? LINK_CHARS : rec.fieldSize(fd);
@@ -141,6 +146,7 @@ export class FieldChannel implements ServedChannel {
       return snap;
     }
     if (isLink(this.fd.dbf)) snap.linkText = true;
+    if (this.signedChars) snap.signedChars = true;
     const m = rec.meta(this.fd);
     if (m.units !== undefined) snap.units = m.units;
     if (m.precision !== undefined) snap.precision = m.precision;

@@ -156,8 +156,8 @@ export function convertForPut(rec: DbRecord, fd: FieldDef, value: NativeArray, d
     }
     case 'ENUM': {
       if (typeof value[0] === 'string') {
-        const strs = rec.enumStrings(fd);
-        const i = parseChoice(value[0], strs);
+        // put_enum_str matches its own strings; a number must be below get_enum_strs' count
+        const i = parseChoice(value[0], rec.putEnumStrings(fd), rec.enumStrings(fd).length);
         if (i < 0) putFailed(rec, fd, `"${value[0]}" is not a state of ${rec.name}`);
         return i;
       }

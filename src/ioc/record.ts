@@ -70,6 +70,8 @@ export interface ArrayField {
   readonly nativeType: NativeType;
   /** Maximum element count (the channel's element count). */
   readonly nelm: number;
+  /** menuFtype index of the elements, when the field has one (1: CHAR, signed, served as DBR_CHAR). */
+  readonly ftvl?: number;
   get(): { value: NativeArray; count: number };
   put(value: NativeArray, dbrType: number): void;
 }
@@ -227,6 +229,10 @@ export abstract class DbRecord {
   /** Enum strings of the record's ENUM fields (VAL of bi/bo/mbbi/mbbo). */
   enumStrings(_fd: FieldDef): string[] {
     return [];
+  }
+  /** The strings a put of text to an ENUM field matches (record support's put_enum_str). */
+  putEnumStrings(fd: FieldDef): string[] {
+    return this.enumStrings(fd);
   }
   /** Text of an enum value without a state string (`value`: the current value, when known). */
   enumUndefined(_value?: number): string {

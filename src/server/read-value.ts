@@ -84,6 +84,11 @@ export function readData(
   if ((snap as { linkText?: boolean }).linkText && native === DbrNative.STRING && vt !== native) {
     return linkTextData(snap, vt, count, Buffer.from(String(snap.value[0] ?? ''), 'latin1'));
   }
+  if (vt !== native && native === DbrNative.CHAR && (snap as { signedChars?: boolean }).signedChars) {
+    // an IOC's signed CHAR elements (waveform FTVL CHAR) convert as C's signed char does
+    const u = value as Uint8Array;
+    value = new Int8Array(u.buffer, u.byteOffset, u.length) as unknown as NativeArray;
+  }
   if (vt !== native) {
     if (native === DbrNative.ENUM && vt === DbrNative.STRING && snap.enumStrs === undefined && valid > 0) {
       // base's dbGet: an ENUM field of a record without get_enum_str (waveform FTVL=ENUM) has no text

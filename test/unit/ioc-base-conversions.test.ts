@@ -47,3 +47,52 @@ test('DBR_FLOAT reads of DOUBLE records clamp on the scalar path and the array p
   assert.ok(Object.is(v[1], -0), 'the constant keeps -0');
   db.stop();
 });
+
+test('FTVL CHAR elements convert as signed (UCHAR as unsigned); a UINT64 put of -1 wraps', async () => {
+  const db = new RecordDatabase();
+  db.loadDatabase(
+    'record(waveform,"C:w"){field(NELM,"4") field(FTVL,"CHAR") field(INP,"[-1,5,-128,127]")}\n' +
+      'record(waveform,"C:u"){field(NELM,"3") field(FTVL,"UCHAR") field(INP,"[255,5,128]")}\n' +
+      'record(waveform,"C:q"){field(NELM,"3") field(FTVL,"UINT64")}\n',
+  );
+  db.init();
+  const w = db.channel('C:w')!;
+  assert.deepEqual(readData(w, w.snapshot(), DBR.STRING, 4).value, ['-1', '5', '-128', '127']);
+  assert.deepEqual(
+    Array.from(readData(w, w.snapshot(), DBR.SHORT, 4).value as Int16Array),
+    [-1, 5, -128, 127],
+  );
+  assert.deepEqual(
+    Array.from(readData(w, w.snapshot(), DBR.DOUBLE, 4).value as Float64Array),
+    [-1, 5, -128, 127],
+  );
+  // DBR_CHAR carries the bytes as they are
+  assert.deepEqual(
+    Array.from(readData(w, w.snapshot(), DBR.CHAR, 4).value as Uint8Array),
+    [255, 5, 128, 127],
+  );
+  const u = db.channel('C:u')!;
+  assert.deepEqual(readData(u, u.snapshot(), DBR.STRING, 3).value, ['255', '5', '128']);
+  await db.put('C:q', Float64Array.of(-1, 2, -5));
+  const q = db.channel('C:q')!;
+  assert.deepEqual(Array.from(q.snapshot().value as Float64Array), [2 ** 64 - 1, 2, 2 ** 64 - 5]);
+  db.stop();
+});
+
+test('a bo with only ZNAM: one state, and a put of "" matches the empty ONAM (put_enum_str)', async () => {
+  const db = new RecordDatabase();
+  db.loadDatabase(
+    'record(bo,"B:o"){field(ZNAM,"zero")}\nrecord(bo,"B:t"){field(ZNAM,"zero") field(ONAM,"one")}',
+  );
+  db.init();
+  const o = db.channel('B:o')!;
+  assert.deepEqual(o.snapshot().enumStrs, ['zero']);
+  await db.put('B:o', ['']);
+  assert.equal(Number(db.channel('B:o')!.snapshot().value[0]), 1);
+  await db.put('B:o', ['zero']);
+  assert.equal(Number(db.channel('B:o')!.snapshot().value[0]), 0);
+  // a number must be below the number of states
+  await assert.rejects(db.put('B:o', ['1']));
+  await assert.rejects(db.put('B:t', ['']));
+  db.stop();
+});

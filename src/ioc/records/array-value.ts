@@ -94,8 +94,14 @@ export class ArrayValue implements ArrayField {
     if (this.ftvl === 4) for (let i = offset; i < offset + n; i++) d[i] = d[i]! & 0xffff;
     else if (this.ftvl === 6)
       for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) >>> 0 : 0;
-    else if (this.ftvl === 7 || this.ftvl === 8)
+    else if (this.ftvl === 7)
       for (let i = offset; i < offset + n; i++) d[i] = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
+    else if (this.ftvl === 8)
+      for (let i = offset; i < offset + n; i++) {
+        // UINT64: a negative value wraps as C's conversion does (-1 -> 18446744073709551615)
+        const x = Number.isFinite(d[i]) ? Math.trunc(d[i]!) : 0;
+        d[i] = x < 0 ? x + 2 ** 64 : x;
+      }
   }
 
   /** The valid part (NORD elements): a view of the storage (a copy for strings). */
@@ -148,6 +154,7 @@ export function arrayValField(rec: { set(field: string, value: number): void }, 
   return {
     nativeType: av.nativeType,
     nelm: av.nelm,
+    ftvl: av.ftvl,
     get: () => av.get(),
     put: (value: NativeArray, dbrType: number) => {
       av.put(value, dbrType);

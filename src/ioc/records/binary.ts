@@ -28,6 +28,10 @@ abstract class BinaryRecord extends DbRecord {
     const onam = this.str('ONAM');
     return znam !== '' && onam === '' ? [znam] : [znam, onam];
   }
+  /** put_enum_str: ZNAM or ONAM, even when ONAM is not counted as a state (so "" can mean 1). */
+  override putEnumStrings(_fd: FieldDef): string[] {
+    return [this.str('ZNAM'), this.str('ONAM')];
+  }
   /** get_enum_str: 1 reads as ONAM even when it is not counted as a state, anything else past them "Illegal_Value". */
   override enumUndefined(value?: number): string {
     return value === 1 ? this.str('ONAM') : 'Illegal_Value';
