@@ -19,7 +19,7 @@ import {
   type FieldDef,
 } from './fields.js';
 import { Link } from './links.js';
-import { enumLimits, hasControlDouble, hasGraphicDouble } from './rset-limits.js';
+import { enumLimits, hasControlDouble, hasGraphicDouble, noRangeLimits } from './rset-limits.js';
 import type { DbRecord, FieldMeta, FieldValue } from './record.js';
 
 const VALUE_LIKE = new Set([
@@ -192,17 +192,7 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
     };
   if (dbf === 'STRING' || isLink(dbf)) {
     // recGblGetGraphicDouble/ControlDouble give 0 for a string field, recGblGetAlarmDouble NaN
-    const limits = {
-      upperDispLimit: 0,
-      lowerDispLimit: 0,
-      upperAlarmLimit: NaN,
-      upperWarningLimit: NaN,
-      lowerWarningLimit: NaN,
-      lowerAlarmLimit: NaN,
-      upperCtrlLimit: 0,
-      lowerCtrlLimit: 0,
-    };
-    return { limits };
+    return { limits: noRangeLimits() };
   }
   const fm = rec.def.fieldMap;
   const isArrayVal = !!rec.arrayField(fd.name);

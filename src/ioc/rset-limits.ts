@@ -40,7 +40,11 @@ export function hasControlDouble(recordType: string): boolean {
  * for a menu (getMaxRangeValues has no DBF_MENU case); alarm limits NaN.
  */
 export function enumLimits(recordType: string, isEnum: boolean) {
-  const ctrl = isEnum && hasControlDouble(recordType) ? 65535 : 0;
+  return noRangeLimits(isEnum && hasControlDouble(recordType) ? 65535 : 0);
+}
+
+/** Limits of a field without a numeric range: display 0..0, control 0..`upperCtrl`, alarm NaN. */
+export function noRangeLimits(upperCtrl = 0) {
   return {
     upperDispLimit: 0,
     lowerDispLimit: 0,
@@ -48,7 +52,7 @@ export function enumLimits(recordType: string, isEnum: boolean) {
     upperWarningLimit: NaN,
     lowerWarningLimit: NaN,
     lowerAlarmLimit: NaN,
-    upperCtrlLimit: ctrl,
+    upperCtrlLimit: upperCtrl,
     lowerCtrlLimit: 0,
   };
 }
