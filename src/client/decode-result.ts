@@ -3,15 +3,14 @@
  * one-element plain / STS / TIME value read straight from the circuit's read buffer, anything else by
  * decodeDbr.
  */
-import os from 'node:os';
-import { dbrMetaSize, decodeDbr } from '../protocol/dbr.js';
+import type { NativeType } from '../protocol/constants.js';
+import { NUMERIC_CTORS, dbrMetaSize, decodeDbr, swapInPlace } from '../protocol/dbr.js';
 import { ScalarDbr, decodeScalarInto, isScalarDbr } from '../protocol/dbr-scalar.js';
 import type { Message } from '../protocol/header.js';
 import type { NativeArray } from '../protocol/values.js';
 import type { GetResult } from './channel.js';
 import { FramedMessage } from './stream-framer.js';
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
 const ELEMENT_SIZE = [40, 2, 4, 2, 1, 4, 8];
 
 /**
@@ -29,31 +28,8 @@ export function decodeResult(m: Message, owned: boolean): GetResult {
     if (vt !== 0 && meta % elem === 0 && p.byteOffset === 0 && meta + count * elem <= p.length) {
       const r = decodeDbr(type, 0, p.subarray(0, meta)) as GetResult;
       const bytes = p.subarray(meta, meta + count * elem);
-      if (LITTLE_ENDIAN) {
-        if (elem === 2) bytes.swap16();
-        else if (elem === 4) bytes.swap32();
-        else if (elem === 8) bytes.swap64();
-      }
-      const ab = p.buffer;
-      switch (vt) {
-        case 1:
-          r.value = new Int16Array(ab, meta, count);
-          break;
-        case 2:
-          r.value = new Float32Array(ab, meta, count);
-          break;
-        case 3:
-          r.value = new Uint16Array(ab, meta, count);
-          break;
-        case 4:
-          r.value = new Uint8Array(ab, meta, count);
-          break;
-        case 5:
-          r.value = new Int32Array(ab, meta, count);
-          break;
-        default:
-          r.value = new Float64Array(ab, meta, count);
-      }
+      swapInPlace(bytes, elem);
+      r.value = new NUMERIC_CTORS[vt as Exclude<NativeType, 0>](p.buffer as ArrayBuffer, meta, count);
       r.dbrType = type;
       r.count = count;
       return r;

@@ -181,7 +181,8 @@ export const NUMERIC_CTORS: Readonly<Record<Exclude<NativeType, 0>, NumericCtor>
   6: Float64Array,
 };
 
-function swapInPlace(b: Buffer, elem: number): void {
+/** Big-endian elements of `elem` bytes to host order, in place (a no-op on a big-endian host). */
+export function swapInPlace(b: Buffer, elem: number): void {
   if (!LITTLE_ENDIAN_HOST) return;
   if (elem === 2) b.swap16();
   else if (elem === 4) b.swap32();
