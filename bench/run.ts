@@ -61,7 +61,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
         'usage: npm run bench -- [--quick] [--big] [--rounds N] [--only section,...] [--no-pyepics]\n' +
-          '  sections: clients, storm, cli, servers, capacity\n',
+          '  sections: clients, storm, oneshot, cli, servers, capacity\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -416,9 +416,20 @@ function clientWorkloads(o: Options): ClientWorkload[] {
     server: true,
   });
   list.push({
-    args: ['wave_get', `iters=${witers}`],
+    args: ['wave_get', `cold=${witers}`, `warm=${o.quick ? 5 : 20}`, `iters=${o.quick ? 5 : 20}`],
     figures: [
-      { key: 'MBps', label: '16 MB waveform get (2,000,000 doubles)', unit: 'MB/s', better: 'higher' },
+      {
+        key: 'MBps',
+        label: '16 MB waveform get (2,000,000 doubles), sustained',
+        unit: 'MB/s',
+        better: 'higher',
+      },
+      {
+        key: 'coldMBps',
+        label: `16 MB waveform get, first ${witers} gets of a process`,
+        unit: 'MB/s',
+        better: 'higher',
+      },
     ],
     server: true,
   });
@@ -473,7 +484,7 @@ async function stormSection(o: Options): Promise<void> {
     stop: () => stopChild(child),
   };
   try {
-    const args = ['monitor', `n=${n}`, `prefix=${STORM_PREFIX}`, `seconds=${o.quick ? 3 : 8}`];
+    const args = ['monitor', `n=${n}`, `prefix=${STORM_PREFIX}`, `seconds=${o.quick ? 3 : 12}`];
     await compare(
       'storm',
       ['tsepics', 'pyepics'],
@@ -496,7 +507,13 @@ async function stormSection(o: Options): Promise<void> {
         },
         {
           key: 'rssGrowthMB',
-          label: 'monitor storm: client RSS change during the storm (≈0: no growth)',
+          label: 'monitor storm: client RSS change during the storm',
+          unit: 'MB',
+          better: 'info',
+        },
+        {
+          key: 'rssGrowthLateMB',
+          label: 'monitor storm: client RSS change over its second half (≈0: no growth)',
           unit: 'MB',
           better: 'info',
         },
@@ -529,6 +546,51 @@ async function cliSection(o: Options, server: Server, epicsBase: string): Promis
       { key: 'ms', label: 'caget of one PV as a whole process', unit: 'ms', better: 'lower' },
       { key: 'nodeMs', label: 'of which: Node.js start-up alone (`node -e 0`)', unit: 'ms', better: 'info' },
     ],
+  );
+}
+
+/** The variables .peers/env.sh exports (Debian's python3, libca and the unpacked pyepics). */
+async function peersEnv(): Promise<NodeJS.ProcessEnv> {
+  const r = await run('bash', ['-c', `. '${PEERS_ENV}' && env -0`], {}, 30);
+  const env: NodeJS.ProcessEnv = {};
+  for (const kv of r.stdout.split('\0')) {
+    const i = kv.indexOf('=');
+    const k = kv.slice(0, i);
+    if (k === 'PEERS_PYTHON' || k === 'PYEPICS_LIBCA' || k === 'PYTHONPATH') env[k] = kv.slice(i + 1);
+  }
+  if (!env.PEERS_PYTHON) throw new Error(`${PEERS_ENV} does not set PEERS_PYTHON`);
+  return env;
+}
+
+/**
+ * A one-shot read as a whole process, the way a script reads one PV: `tsepics caget PV` against
+ * `python3 -c "import epics; print(epics.caget(PV))"` (pyepics over libca), started directly (no shell).
+ */
+async function oneshotSection(o: Options, server: Server): Promise<void> {
+  const pv = `${AO_PREFIX}5`;
+  const env = childEnv(server.clientEnv);
+  const nodeEnv = { ...env };
+  delete nodeEnv.NODE_EXTRA_CA_CERTS;
+  const py = await peersEnv();
+  const pyEnv = { ...env, PYEPICS_LIBCA: py.PYEPICS_LIBCA, PYTHONPATH: py.PYTHONPATH };
+  const check = (out: string, who: string): void => {
+    if (!/\b5(\.0)?\s*$/.test(out.trim())) throw new Error(`${who} printed ${JSON.stringify(out)}`);
+  };
+  await compare(
+    'oneshot',
+    ['tsepics caget', 'pyepics script'],
+    async () => {
+      const r = await run(process.execPath, [MAIN, 'caget', pv], nodeEnv, 30);
+      check(r.stdout, 'tsepics caget');
+      return { ms: r.seconds * 1e3 };
+    },
+    async () => {
+      const r = await run(py.PEERS_PYTHON!, ['-c', `import epics; print(epics.caget('${pv}'))`], pyEnv, 30);
+      check(r.stdout, 'pyepics');
+      return { ms: r.seconds * 1e3 };
+    },
+    o.quick ? 3 : 10,
+    [{ key: 'ms', label: 'read one PV as a whole process', unit: 'ms', better: 'lower' }],
   );
 }
 
@@ -729,6 +791,8 @@ function machine(): Record<string, string | number> {
 const SECTION_TITLES: Record<string, string> = {
   clients: 'Client: tsepics vs pyepics (Debian libca), both against tsepics ioc',
   storm: 'Client under a monitor storm (1,000 PVs posted at 100 Hz by a tsepics server)',
+  oneshot:
+    'One-shot read as a whole process: `tsepics caget PV` vs `python3 -c "import epics; print(epics.caget(PV))"` (pyepics over libca), both started directly',
   cli: 'Command line: `tsepics caget` vs EPICS base C `caget` (whole process; Node runs without `NODE_EXTRA_CA_CERTS`, which only adds TLS certificate parsing to its start-up)',
   servers: 'Server: tsepics ioc vs EPICS base softIoc, same database, same client',
   capacity: 'Server capacity',
@@ -744,7 +808,7 @@ function markdown(o: Options, m: Record<string, string | number>, command: strin
       'Figures: median ±spread (max−min over the median). **Ratio: how many times tsepics is better** ' +
       "(> 1: tsepics faster / more events / less memory; it is the other side's figure over ours when lower is better).",
   );
-  for (const section of ['clients', 'storm', 'cli', 'servers', 'capacity']) {
+  for (const section of ['clients', 'storm', 'oneshot', 'cli', 'servers', 'capacity']) {
     const rs = rows.filter((r) => r.section === section);
     if (!rs.length) continue;
     out.push('');
@@ -796,6 +860,7 @@ async function main(): Promise<void> {
     log(`tsepics ioc serving on port ${ours.port} (loaded in ${ours.loadSeconds.toFixed(2)} s)`);
     if (want('clients')) await clientsSection(o, ours);
     if (want('storm')) await stormSection(o);
+    if (!o.noPy && want('oneshot')) await oneshotSection(o, ours);
     if (epicsBase && want('cli')) await cliSection(o, ours, epicsBase);
     if (epicsBase && want('servers')) {
       theirs = await startServer('softIoc', db, epicsBase);

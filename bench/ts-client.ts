@@ -114,22 +114,39 @@ async function putRtt(a: Args): Promise<Result> {
   return { usPerOp: (dt / iters) * 1e6, perSecond: iters / dt };
 }
 
+/**
+ * "cold": the first `cold` gets after the first one, as a fresh process sees them (a Node process
+ * grows its heap over its first ~30 large arrays: fresh memory until the GC's dead arrays can be
+ * reused); then `warm` more untimed, then `iters` timed: the sustained rate.
+ */
 async function waveGet(a: Args): Promise<Result> {
-  const iters = num(a, 'iters', 10);
+  const cold = num(a, 'cold', 10);
+  const warm = num(a, 'warm', 20);
+  const iters = num(a, 'iters', 20);
   const ctx = new Context();
   const ch = await connected(ctx, a.pv ?? WAVE);
   const r0 = await ch.get({ timeout: 30 });
   if (r0.count !== ch.elementCount) throw new Error(`short read ${r0.count}`);
   const bytes = ch.elementCount * 8;
-  const t0 = now();
   let sum = 0;
-  for (let i = 0; i < iters; i++) {
-    const r = await ch.get({ timeout: 30 });
-    sum += (r.value as Float64Array)[r.count - 1]!;
-  }
-  const dt = now() - t0;
+  const gets = async (n: number): Promise<number> => {
+    const t0 = now();
+    for (let i = 0; i < n; i++) {
+      const r = await ch.get({ timeout: 30 });
+      sum += (r.value as Float64Array)[r.count - 1]!;
+    }
+    return now() - t0;
+  };
+  const dtCold = await gets(cold);
+  await gets(warm);
+  const dt = await gets(iters);
   await ctx.close();
-  return { MBps: (bytes * iters) / dt / 1e6, msPerOp: (dt / iters) * 1e3, check: sum };
+  return {
+    MBps: (bytes * iters) / dt / 1e6,
+    msPerOp: (dt / iters) * 1e3,
+    coldMBps: (bytes * cold) / dtCold / 1e6,
+    check: sum,
+  };
 }
 
 async function wavePut(a: Args): Promise<Result> {
@@ -167,10 +184,13 @@ async function monitor(a: Args): Promise<Result> {
   const cpu0 = process.cpuUsage();
   events = 0;
   const t0 = now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await new Promise((r) => setTimeout(r, (seconds / 2) * 1000));
+  const rssMid = rss();
+  await new Promise((r) => setTimeout(r, (seconds / 2) * 1000));
   const got = events;
   const dt = now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const late = rss() - rssMid;
   gc?.();
   const grow = rss() - rss0;
   for (const p of pvs) p.disconnect();
@@ -181,6 +201,7 @@ async function monitor(a: Args): Promise<Result> {
     cpuUsPerEvent: got ? (cpuS / got) * 1e6 : 0,
     cpuFraction: cpuS / dt,
     rssGrowthMB: grow / 1e6,
+    rssGrowthLateMB: late / 1e6,
     rssEndMB: rss() / 1e6,
   };
 }

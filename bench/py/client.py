@@ -89,19 +89,36 @@ def put_rtt(a):
 
 
 def wave_get(a):
-    iters = int(a.get("iters", 10))
+    # "cold": the first `cold` gets after the first one, as a fresh process sees them; then `warm` more
+    # untimed, then `iters` timed: the sustained rate
+    cold = int(a.get("cold", 10))
+    warm = int(a.get("warm", 20))
+    iters = int(a.get("iters", 20))
     chid = ca.create_channel(a.get("pv", WAVE), connect=True)
     nelm = ca.element_count(chid)
     v = ca.get(chid, count=nelm, timeout=30)
     if v is None or len(v) != nelm:
         raise RuntimeError("short read")
-    t0 = time.perf_counter()
     s = 0.0
+    t0 = time.perf_counter()
+    for _ in range(cold):
+        v = ca.get(chid, count=nelm, timeout=30)
+        s += v[-1]
+    dt_cold = time.perf_counter() - t0
+    for _ in range(warm):
+        v = ca.get(chid, count=nelm, timeout=30)
+        s += v[-1]
+    t0 = time.perf_counter()
     for _ in range(iters):
         v = ca.get(chid, count=nelm, timeout=30)
         s += v[-1]
     dt = time.perf_counter() - t0
-    return {"MBps": nelm * 8 * iters / dt / 1e6, "msPerOp": dt / iters * 1e3, "check": float(s)}
+    return {
+        "MBps": nelm * 8 * iters / dt / 1e6,
+        "msPerOp": dt / iters * 1e3,
+        "coldMBps": nelm * 8 * cold / dt_cold / 1e6,
+        "check": float(s),
+    }
 
 
 def wave_put(a):
@@ -138,10 +155,13 @@ def monitor(a):
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     count[0] = 0
     t0 = time.perf_counter()
-    time.sleep(seconds)
+    time.sleep(seconds / 2)
+    rss_mid = rss()
+    time.sleep(seconds / 2)
     got = count[0]
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
+    rss_late = rss() - rss_mid
     gc.collect()
     grow = rss() - rss0
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -150,6 +170,7 @@ def monitor(a):
         "cpuUsPerEvent": cpu / got * 1e6 if got else 0,
         "cpuFraction": cpu / dt,
         "rssGrowthMB": grow / 1e6,
+        "rssGrowthLateMB": rss_late / 1e6,
         "rssEndMB": rss() / 1e6,
     }
 
