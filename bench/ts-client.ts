@@ -149,13 +149,18 @@ async function waveGet(a: Args): Promise<Result> {
   };
 }
 
+/** `warm` puts untimed, then `iters` timed: the sustained rate. */
 async function wavePut(a: Args): Promise<Result> {
-  const iters = num(a, 'iters', 10);
+  const warm = num(a, 'warm', 10);
+  const iters = num(a, 'iters', 20);
   const ctx = new Context();
   const ch = await connected(ctx, a.pv ?? WAVE);
   const data = new Float64Array(ch.elementCount);
   for (let i = 0; i < data.length; i++) data[i] = i * 0.5;
-  await ch.put(data, { dbrType: 6, wait: true, timeout: 30 });
+  for (let i = 0; i < 1 + warm; i++) {
+    data[0] = -i;
+    await ch.put(data, { dbrType: 6, wait: true, timeout: 30 });
+  }
   const t0 = now();
   for (let i = 0; i < iters; i++) {
     data[0] = i;

@@ -124,11 +124,15 @@ def wave_get(a):
 def wave_put(a):
     import numpy
 
-    iters = int(a.get("iters", 10))
+    # `warm` puts untimed, then `iters` timed: the sustained rate
+    warm = int(a.get("warm", 10))
+    iters = int(a.get("iters", 20))
     chid = ca.create_channel(a.get("pv", WAVE), connect=True)
     nelm = ca.element_count(chid)
     data = numpy.arange(nelm, dtype=numpy.float64) * 0.5
-    ca.put(chid, data, wait=True, timeout=30)
+    for i in range(1 + warm):
+        data[0] = -i
+        ca.put(chid, data, wait=True, timeout=30)
     t0 = time.perf_counter()
     for i in range(iters):
         data[0] = i

@@ -190,6 +190,23 @@ export function swapInPlace(b: Buffer, elem: number): void {
 }
 
 /**
+ * The value of a plain numeric DBR payload (DBR_SHORT .. DBR_DOUBLE, `count` elements) decoded
+ * where it lies: its elements are put in host byte order in place and viewed, so `payload`'s bytes
+ * are changed and the array shares its memory. Undefined when that is not possible (a string or
+ * metadata type, fewer bytes than `count` elements, memory not aligned for the element type): then
+ * `payload` is untouched.
+ */
+export function decodePlainInPlace(dbrType: number, count: number, payload: Buffer): NativeArray | undefined {
+  if (dbrType < 1 || dbrType > 6 || count < 1) return undefined;
+  const elem = NATIVE_ELEMENT_SIZE[dbrType as NativeType];
+  const bytes = count * elem;
+  if (payload.length < bytes || payload.byteOffset % elem !== 0) return undefined;
+  if (elem > 1) swapInPlace(payload.subarray(0, bytes), elem);
+  const ctor = NUMERIC_CTORS[dbrType as Exclude<NativeType, 0>];
+  return new ctor(payload.buffer as ArrayBuffer, payload.byteOffset, count);
+}
+
+/**
  * Decode `count` big-endian elements at `offset` into a fresh typed array (bulk copy + swap), or,
  * with `pool`, into memory taken from it when the array is large enough to be pooled.
  */

@@ -4,7 +4,7 @@
  */
 import { ACCESS_WRITE, Command, DBR, ECA } from '../protocol/constants.js';
 import type { Message } from '../protocol/header.js';
-import { decodeDbr, isValidDbrType } from '../protocol/dbr.js';
+import { decodeDbr, decodePlainInPlace, isValidDbrType } from '../protocol/dbr.js';
 import type { NativeArray } from '../protocol/values.js';
 import { largeBuffers } from '../protocol/buffer-pool.js';
 import { headerOnly } from './replies.js';
@@ -31,6 +31,9 @@ export abstract class CircuitWrites extends CircuitReads {
     setImmediate(resume);
   }
 
+  /** The payload of the message being served stays in use after this call: the reader must not reuse its memory. */
+  protected abstract keepReceivedPayloads(): void;
+
   protected onWrite(m: Message, notify: boolean): void {
     const e = this.entryFor(m);
     if (!e) return;
@@ -51,8 +54,15 @@ export abstract class CircuitWrites extends CircuitReads {
     // gets a large array decoded into pooled memory, given back as soon as the put has completed.
     const now = !e.putActive && e.puts.length === 0 && e.ch.writeNow !== undefined;
     const pool = now && e.ch.writeNowCopies === true ? largeBuffers : undefined;
+    // A large array put that starts now: decoded where it was received (byte-swapped in place in
+    // the frame reader's buffer, no copy); if the put still holds it afterwards, the reader leaves
+    // that buffer to it.
+    let inPlace: NativeArray | undefined;
+    if (pool && pl.length >= largeBuffers.minSize && this.ctx.trapWrite === undefined)
+      inPlace = decodePlainInPlace(type, m.dataCount, pl);
     // one number: read straight from the payload (what decodeDbr gives, without its generic path)
-    if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8)
+    if (inPlace) value = inPlace;
+    else if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8)
       value = Float64Array.of(pl.readDoubleBE(0));
     else if (m.dataCount === 1 && type === DBR.LONG && pl.length >= 4)
       value = Int32Array.of(pl.readInt32BE(0));
@@ -70,7 +80,9 @@ export abstract class CircuitWrites extends CircuitReads {
     if (now) {
       // start it now (no job, no promise when it completes at once)
       const inUse = this.startPut(e, notify, m, value);
-      if (pool && !inUse && !Array.isArray(value)) largeBuffers.give(value);
+      if (inPlace) {
+        if (inUse) this.keepReceivedPayloads();
+      } else if (pool && !inUse && !Array.isArray(value)) largeBuffers.give(value);
       if (!this.closed && this.inputPaused && !this.barrier) this.process();
       return;
     }

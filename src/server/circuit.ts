@@ -131,6 +131,10 @@ export class Circuit extends CircuitFastLane {
   // ------------------------------------------------------------------------------------------
   // Input
 
+  protected keepReceivedPayloads(): void {
+    this.reader.keepPayloads();
+  }
+
   protected override process(): void {
     if (this.processing) return;
     this.processing = true;

@@ -59,6 +59,22 @@ export class FrameReader {
     if (this.start === this.end && this.pooled) this.release();
   }
 
+  /**
+   * A payload handed out by `next` is still in use (a put holds a view of it): the bytes buffered
+   * after it move to a new buffer, and the current one is left to that payload (never written
+   * again, not given back to the pool).
+   */
+  keepPayloads(): void {
+    const live = this.end - this.start;
+    const nb = Buffer.allocUnsafe(Math.max(this.initialSize, live));
+    this.buf.copy(nb, 0, this.start, this.end);
+    this.buf = nb;
+    this.view = viewOf(nb);
+    this.pooled = false;
+    this.start = 0;
+    this.end = live;
+  }
+
   /** Append received bytes (the payloads handed out by `next` are no longer used: see recycle). */
   push(chunk: Buffer): void {
     this.recycle();

@@ -12,6 +12,7 @@ import {
   dbrSize,
   dbrValueType,
   decodeDbr,
+  decodePlainInPlace,
   encodeDbr,
   encodeDbrInto,
   encodeShortString,
@@ -454,4 +455,43 @@ test('random payloads: decodeDbr returns or throws ProtocolError, nothing else (
     }
   }
   assert.ok(decoded > 1000, `only ${decoded} decoded`);
+});
+
+test('decodePlainInPlace: host-order views of plain numeric payloads, equal to decodeDbr', () => {
+  const values: Record<number, number[]> = {
+    1: [1, -2, 32767, -32768],
+    2: [1.5, -2.25, 3e38, -0],
+    3: [0, 1, 65535, 7],
+    4: [0, 1, 255, 128],
+    5: [1, -1, 2147483647, -2147483648],
+    6: [Math.PI, -1e300, 5e-324, -0],
+  };
+  for (const [t, v] of Object.entries(values)) {
+    const type = Number(t);
+    const wire = encodeDbr(type, v.length, { value: Float64Array.from(v) });
+    // an 8-aligned copy (Buffer.allocUnsafe may come from Node's shared pool at any offset)
+    const payload = Buffer.from(new ArrayBuffer(wire.length + 8), 8, wire.length);
+    wire.copy(payload);
+    const expected = decodeDbr(type, v.length, wire).value;
+    const got = decodePlainInPlace(type, v.length, payload);
+    assert.ok(got, `type ${type}`);
+    assert.deepEqual(got, expected, `type ${type}`);
+    assert.equal((got as Uint8Array).buffer, payload.buffer, 'a view of the payload, not a copy');
+    assert.equal((got as Uint8Array).byteOffset, 8);
+  }
+});
+
+test('decodePlainInPlace: leaves what it cannot view untouched', () => {
+  const wire = encodeDbr(6, 2, { value: Float64Array.of(1, 2) });
+  const misaligned = Buffer.from(new ArrayBuffer(32), 4, 16);
+  wire.copy(misaligned);
+  assert.equal(decodePlainInPlace(6, 2, misaligned), undefined, 'not 8-aligned');
+  assert.ok(misaligned.equals(wire.subarray(0, 16)), 'untouched');
+  const aligned = Buffer.from(new ArrayBuffer(16));
+  wire.copy(aligned);
+  assert.equal(decodePlainInPlace(6, 3, aligned), undefined, 'fewer bytes than elements');
+  assert.equal(decodePlainInPlace(0, 1, aligned), undefined, 'DBR_STRING');
+  assert.equal(decodePlainInPlace(20, 1, aligned), undefined, 'DBR_TIME_DOUBLE: metadata');
+  assert.equal(decodePlainInPlace(6, 0, aligned), undefined, 'no element');
+  assert.ok(aligned.equals(wire.subarray(0, 16)), 'untouched');
 });
