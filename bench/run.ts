@@ -46,12 +46,13 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, big: false, rounds: 3, noPy: false };
+  const o: Options = { quick: false, big: true, rounds: 3, noPy: false };
   let roundsSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') o.quick = true;
     else if (a === '--big') o.big = true;
+    else if (a === '--small') o.big = false;
     else if (a === '--no-pyepics') o.noPy = true;
     else if (a === '--rounds') {
       o.rounds = Number(argv[++i]);
@@ -60,7 +61,7 @@ function parseOptions(argv: string[]): Options {
     } else if (a === '--only') o.only = new Set((argv[++i] ?? '').split(','));
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--big] [--rounds N] [--only section,...] [--no-pyepics]\n' +
+        'usage: npm run bench -- [--quick] [--small] [--rounds N] [--only section,...] [--no-pyepics]\n' +
           '  sections: clients, storm, oneshot, cli, servers, capacity\n',
       );
       process.exit(0);
@@ -364,7 +365,7 @@ interface ClientWorkload {
 }
 
 function clientWorkloads(o: Options): ClientWorkload[] {
-  const ns = o.quick ? [1000, 10000] : o.big ? [1000, 10000, 100000] : [1000, 10000];
+  const ns = o.quick || !o.big ? [1000, 10000] : [1000, 10000, 100000];
   const list: ClientWorkload[] = [];
   for (const n of ns) {
     list.push({
@@ -850,7 +851,11 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const tmp = mkdtempSync(join(os.tmpdir(), 'tsepics-bench-'));
   const db = join(tmp, 'bench.db');
-  writeBenchDb(db, { records: o.big ? 100_000 : 10_000, updating: 1000, waveformElements: 2_000_000 });
+  writeBenchDb(db, {
+    records: o.big && !o.quick ? 100_000 : 10_000,
+    updating: 1000,
+    waveformElements: 2_000_000,
+  });
   const m = machine();
   log(
     `machine: ${JSON.stringify(m)}; EPICS_BASE ${epicsBase ?? 'not set: no softIoc / C tools comparisons'}`,
