@@ -2,207 +2,56 @@
  * A CA channel: one name searched, connected over a shared circuit, with get / put / subscribe.
  * Created by `Context.channel(name)`; the context routes protocol messages to it.
  */
-import { CA_MINOR_VERSION, Command, DBE, ECA, ecaIsSuccess, ecaMessage } from '../protocol/constants.js';
+import { CA_MINOR_VERSION, Command, DBE, ECA, ecaMessage } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import { dbrValueType, encodeDbrInto, encodedDbrSize, isValidDbrType } from '../protocol/dbr.js';
-import {
-  EXTENDED_HEADER_SIZE,
-  HEADER_SIZE,
-  needsExtendedHeader,
-  padTo8,
-  writeHeader,
-} from '../protocol/header.js';
-import type { Message } from '../protocol/header.js';
-import { largeBuffers } from '../protocol/buffer-pool.js';
-import { ScalarDbr, decodeScalarInto, isScalarDbr } from '../protocol/dbr-scalar.js';
-import { FramedMessage } from './stream-framer.js';
-import type { DbrData, NativeArray } from '../protocol/values.js';
+import { isValidDbrType } from '../protocol/dbr.js';
+import { HEADER_SIZE, padTo8 } from '../protocol/header.js';
+import type { NativeArray } from '../protocol/values.js';
 import type { Circuit } from './circuit.js';
 import type { Context } from './context.js';
 import { headerLength, put16, putHeader, zero } from './request-batch.js';
 import { writeLatin1 } from './search.js';
-import {
-  AccessError,
-  CaError,
-  DisconnectedError,
-  GetError,
-  NotFoundError,
-  PutError,
-  TimeoutError,
-} from './errors.js';
+import { AccessError, CaError, DisconnectedError, NotFoundError, TimeoutError } from './errors.js';
+import { notifyAccess, notifyConnection } from './channel-listeners.js';
+import { finishOp, startOp } from './pending-ops.js';
+import type { PendingOp } from './pending-ops.js';
+import { checkPutValue, encodePutRequest, setPutIoid } from './put-request.js';
+import { SubscriptionImpl } from './subscription.js';
+import type { SubscriptionObserver } from './subscription.js';
+import type {
+  ChannelObserver,
+  ChannelState,
+  GetOptions,
+  GetResult,
+  PutOptions,
+  SubscribeOptions,
+  Subscription,
+} from './channel-types.js';
 
-export type ChannelState = 'searching' | 'connected' | 'disconnected' | 'closed';
-
-export interface GetResult extends DbrData {
-  dbrType: number;
-  count: number;
-}
-
-export interface GetOptions {
-  /** DBR type to request (0-34, 37, 38); default the native plain type (or native + 7 × family). */
-  dbrType?: number;
-  /** Family (0 plain, 1 STS, 2 TIME, 3 GR, 4 CTRL) of the native type, used when dbrType is absent. */
-  family?: number;
-  /** Element count; default the native count; 0 = current length (servers ≥ 4.13). */
-  count?: number;
-  /** Seconds; default 1 + log10(count) for the read (5 s to connect first when not connected). */
-  timeout?: number;
-}
-
-export interface PutOptions {
-  /** Plain type 0-6, or 35 (PUT_ACKT) / 36 (PUT_ACKS). */
-  dbrType: number;
-  /** true: WRITE_NOTIFY, resolve on completion; false: WRITE, resolve once sent. */
-  wait?: boolean;
-  /** Seconds (wait: true), default 30. */
-  timeout?: number;
-}
-
-export interface SubscribeOptions {
-  dbrType?: number;
-  family?: number;
-  /** 0 = current length (default; native count toward servers < 4.13). */
-  count?: number;
-  /** Default DBE.VALUE | DBE.ALARM. */
-  mask?: number;
-}
-
-export interface Subscription {
-  clear(): void;
-  readonly active: boolean;
-}
-
-import { decodeResult } from './decode-result.js';
-
-export { decodeResult };
+// The pieces of the channel module, re-exported for existing importers.
+export type {
+  ChannelObserver,
+  ChannelState,
+  GetOptions,
+  GetResult,
+  PutOptions,
+  SubscribeOptions,
+  Subscription,
+} from './channel-types.js';
+export { SubscriptionImpl } from './subscription.js';
+export type { SubscriptionObserver } from './subscription.js';
+export type { PendingOp } from './pending-ops.js';
+export { decodeResult } from './decode-result.js';
 
 /** Default get timeout as pyepics computes it. */
 export function defaultGetTimeout(count: number): number {
   return 1 + Math.log10(Math.max(1, count));
 }
 
-/** @internal */
-export interface PendingOp {
-  ioid: number;
-  channel: Channel;
-  kind: 'get' | 'put';
-  dbrType: number;
-  timer: NodeJS.Timeout | undefined;
-  resolve(v: GetResult | undefined): void;
-  reject(e: Error): void;
-}
-
-/** @internal who hears a subscription's updates without a closure (the PV object). */
-export interface SubscriptionObserver {
-  _subscriptionData(data: GetResult): void;
-  /**
-   * Whether one-element plain / STS / TIME updates may be handed to `_subscriptionScalar` instead
-   * (as the fields of a reused ScalarDbr, valid during the call only).
-   */
-  _takesScalar?(): boolean;
-  _subscriptionScalar?(data: ScalarDbr): void;
-}
-
-/** The one ScalarDbr that subscription updates are decoded into (used and done with synchronously). */
-const SCALAR = new ScalarDbr();
-
-/** @internal */
-export class SubscriptionImpl implements Subscription {
-  active = true;
-  /** Whether an EVENT_ADD is in force on the current circuit (type/count sent). */
-  sentType = -1;
-  sentCount = 0;
-  // the request (SubscribeOptions) as plain fields: no options object kept per subscription
-  readonly dbrType: number | undefined;
-  readonly family: number | undefined;
-  readonly count: number | undefined;
-  readonly mask: number;
-  constructor(
-    readonly subid: number,
-    readonly channel: Channel,
-    opts: SubscribeOptions,
-    mask: number,
-    readonly cb: ((data: GetResult) => void) | SubscriptionObserver,
-  ) {
-    this.dbrType = opts.dbrType;
-    this.family = opts.family;
-    this.count = opts.count;
-    this.mask = mask;
-  }
-
-  clear(): void {
-    if (!this.active) return;
-    this.active = false;
-    this.channel._removeSubscription(this);
-  }
-
-  /** @internal */
-  deliver(m: Message, owned = false): void {
-    if (!this.active) return;
-    const cb = this.cb;
-    if (typeof cb !== 'function' && isScalarDbr(m.dataType, m.dataCount) && cb._takesScalar?.()) {
-      // the common monitor update: decoded straight from the read buffer, nothing allocated
-      const ok =
-        m instanceof FramedMessage
-          ? decodeScalarInto(m.dataType, m.data, m.start, m.payloadSize, SCALAR)
-          : decodeScalarInto(m.dataType, m.payload, 0, m.payload.length, SCALAR);
-      if (!ok) return; // too short: dropped, as a reply decodeResult cannot decode
-      try {
-        cb._subscriptionScalar!(SCALAR);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-      return;
-    }
-    let r: GetResult;
-    try {
-      r = decodeResult(m, owned);
-    } catch {
-      return;
-    }
-    try {
-      if (typeof cb === 'function') cb(r);
-      else cb._subscriptionData(r);
-    } catch (err) {
-      // A user callback error must not break the circuit: rethrow outside protocol handling.
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
-  }
-}
-
 interface Waiter {
   resolve(): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout | undefined;
-}
-
-function valueMatchesType(value: NativeArray, t: NativeType): boolean {
-  switch (t) {
-    case 0:
-      return Array.isArray(value);
-    case 1:
-      return value instanceof Int16Array;
-    case 2:
-      return value instanceof Float32Array;
-    case 3:
-      return value instanceof Uint16Array;
-    case 4:
-      return value instanceof Uint8Array;
-    case 5:
-      return value instanceof Int32Array;
-    case 6:
-      return value instanceof Float64Array;
-  }
-}
-
-/** @internal what a PV object hears from its channel (cheaper than two listener closures). */
-export interface ChannelObserver {
-  _channelConnection(up: boolean): void;
-  _channelAccess(read: boolean, write: boolean): void;
 }
 
 const NO_SUBS: readonly SubscriptionImpl[] = [];
@@ -341,7 +190,8 @@ export class Channel {
       throw new AccessError(ecaMessage(ECA.NORDACCESS), { eca: ECA.NORDACCESS, pvname: this.name });
     const timeout = opts.timeout ?? defaultGetTimeout(count);
     return new Promise<GetResult>((resolve, reject) => {
-      const op = this.context._startOp(
+      const op = startOp(
+        this.context,
         this,
         'get',
         dbrType,
@@ -357,19 +207,7 @@ export class Channel {
     const wait = opts.wait ?? false;
     const timeout = opts.timeout ?? 30;
     const dbrType = opts?.dbrType;
-    if (!(
-      Number.isInteger(dbrType) &&
-      ((dbrType >= 0 && dbrType <= 6) || dbrType === 35 || dbrType === 36)
-    )) {
-      throw new CaError(`invalid DBR type ${String(dbrType)} for a put (0-6, 35, 36)`, {
-        eca: ECA.BADTYPE,
-        pvname: this.name,
-      });
-    }
-    const vt = dbrValueType(dbrType);
-    if (value === null || typeof value !== 'object' || !valueMatchesType(value, vt)) {
-      throw new CaError(`value does not match DBR type ${dbrType}`, { eca: ECA.BADTYPE, pvname: this.name });
-    }
+    checkPutValue(value, dbrType, this.name);
     const count = value.length;
     if (this._state !== 'connected') await this.waitForConnection(opts.timeout ?? 5);
     // count 0 is sent as libca sends it (the server decides: an IOC empties an array, NORD = 0)
@@ -382,25 +220,8 @@ export class Channel {
     if (!this.writeAccess)
       throw new AccessError(ecaMessage(ECA.NOWTACCESS), { eca: ECA.NOWTACCESS, pvname: this.name });
     const circuit = this.connectedCircuit();
-    const data: DbrData = { value };
-    const sopts = { shortString: true };
-    const raw = encodedDbrSize(dbrType, count, data, sopts);
-    const size = padTo8(raw);
-    const ext = needsExtendedHeader(size, count);
-    const hlen = ext ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
-    // a large array's request goes back to the pool once written (its pages stay mapped for the next)
-    const buf = largeBuffers.take(hlen + size);
-    encodeDbrInto(buf, hlen, dbrType, count, data, sopts);
-    if (size > raw) buf.fill(0, hlen + raw, hlen + size);
     if (!wait) {
-      writeHeader(buf, 0, {
-        command: Command.WRITE,
-        payloadSize: size,
-        dataType: dbrType,
-        dataCount: count,
-        parameter1: this.sid,
-        parameter2: this.cid,
-      });
+      const buf = encodePutRequest(Command.WRITE, dbrType, count, value, this.sid, this.cid);
       return new Promise<void>((resolve, reject) => {
         this.context._hold();
         this.context._batch.send(
@@ -421,16 +242,11 @@ export class Channel {
         );
       });
     }
+    // the ioid is set once the operation is started (the same bytes as encoding after it)
+    const buf = encodePutRequest(Command.WRITE_NOTIFY, dbrType, count, value, this.sid, 0);
     return new Promise<void>((resolve, reject) => {
-      const op = this.context._startOp(this, 'put', dbrType, timeout, () => resolve(), reject);
-      writeHeader(buf, 0, {
-        command: Command.WRITE_NOTIFY,
-        payloadSize: size,
-        dataType: dbrType,
-        dataCount: count,
-        parameter1: this.sid,
-        parameter2: op.ioid,
-      });
+      const op = startOp(this.context, this, 'put', dbrType, timeout, () => resolve(), reject);
+      setPutIoid(buf, op.ioid);
       this.context._batch.send(circuit, buf, undefined, true);
     });
   }
@@ -669,93 +485,20 @@ export class Channel {
   }
 
   private rejectPending(err: Error): void {
-    if (this.pending) for (const op of [...this.pending]) this.context._finishOp(op, err);
+    if (this.pending) for (const op of [...this.pending]) finishOp(this.context, op, err);
   }
 
   private emitConnection(up: boolean): void {
-    if (this._observer) {
-      try {
-        this._observer._channelConnection(up);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-    if (!this.connListeners || this.connListeners.size === 0) return;
-    for (const cb of [...this.connListeners]) {
-      try {
-        cb(up);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    notifyConnection(this._observer, this.connListeners, up);
   }
 
   private emitAccess(): void {
     if (this._accessNotified === this._access) return;
     this._accessNotified = this._access;
-    const r = this.readAccess;
-    const w = this.writeAccess;
-    if (this._observer) {
-      try {
-        this._observer._channelAccess(r, w);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-    if (!this.accessListeners || this.accessListeners.size === 0) return;
-    for (const cb of [...this.accessListeners]) {
-      try {
-        cb(r, w);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    notifyAccess(this._observer, this.accessListeners, this.readAccess, this.writeAccess);
   }
 
   private closedError(): CaError {
     return new CaError(`channel '${this.name}' is closed`, { eca: ECA.CHANDESTROY, pvname: this.name });
-  }
-
-  /** @internal complete an operation from its reply. */
-  static _complete(op: PendingOp, m: Message, ctx: Context, owned = false): void {
-    const status = m.command === Command.READ ? ECA.NORMAL : m.parameter1;
-    const name = op.channel.name;
-    if (!ecaIsSuccess(status)) {
-      const text = ecaMessage(status);
-      const E =
-        status === ECA.NORDACCESS || status === ECA.NOWTACCESS
-          ? AccessError
-          : op.kind === 'get'
-            ? GetError
-            : PutError;
-      ctx._finishOp(op, new E(`${text} (${name})`, { eca: status, pvname: name }));
-      return;
-    }
-    if (op.kind === 'put') {
-      ctx._finishOp(op, undefined, undefined);
-      return;
-    }
-    let r: GetResult;
-    try {
-      r = decodeResult(m, owned);
-    } catch (err) {
-      ctx._finishOp(
-        op,
-        new GetError(`bad reply for '${name}': ${(err as Error).message}`, {
-          eca: ECA.GETFAIL,
-          pvname: name,
-        }),
-      );
-      return;
-    }
-    ctx._finishOp(op, undefined, r);
   }
 }

@@ -8,40 +8,29 @@
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import {
-  CA_MINOR_VERSION,
-  Command,
-  DBR_TYPE_NAMES,
-  ECA,
-  MAX_CLIENT_PV_NAME,
-  ecaMessage,
-} from '../protocol/constants.js';
+import { CA_MINOR_VERSION, Command, ECA, MAX_CLIENT_PV_NAME } from '../protocol/constants.js';
 import { HEADER_SIZE, ProtocolError } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import { BeaconTracker } from './beacons.js';
-import { Channel, SubscriptionImpl } from './channel.js';
-import type { GetResult, PendingOp } from './channel.js';
+import { reportException } from './ca-exception.js';
+import type { CaException } from './ca-exception.js';
+import { Channel } from './channel.js';
 import { Circuit } from './circuit.js';
 import type { CircuitOwner } from './circuit.js';
 import { readClientEnv, searchDestinations, ipv4ToInt } from './env.js';
 import type { CaClientEnv, HostPort } from './env.js';
-import { CaError, TimeoutError } from './errors.js';
+import { handleErrorReply } from './error-reply.js';
+import { CaError } from './errors.js';
+import { completeOp } from './pending-ops.js';
+import type { PendingOp } from './pending-ops.js';
+import { RepeaterRegistration } from './repeater-registration.js';
 import { RequestBatch } from './request-batch.js';
 import { SearchScheduler, parseClientDatagram } from './search.js';
 import type { SearchReply, UdpNotice } from './search.js';
+import type { SubscriptionImpl } from './subscription.js';
 
-/** An asynchronous problem reported by the client (libca's "CA.Client.Exception"). */
-export interface CaException {
-  eca: number;
-  /** ca_message() text of eca. */
-  message: string;
-  /** Context: what it was about. */
-  context: string;
-  pvname?: string;
-}
+export type { CaException } from './ca-exception.js';
 
 export interface ContextOptions {
   /** Environment to read EPICS_CA_* from; default process.env. */
@@ -73,7 +62,8 @@ export class Context implements CircuitOwner {
   readonly config: CaClientEnv;
   private readonly channels = new Map<number, Channel>();
   private readonly circuits = new Map<string, Circuit>();
-  private readonly ops = new Map<number, PendingOp>();
+  /** @internal the pending get / put operations by ioid (see pending-ops.ts). */
+  readonly _ops = new Map<number, PendingOp>();
   private readonly subsById = new Map<number, SubscriptionImpl>();
   private readonly nameServerCircuits = new Set<Circuit>();
   private readonly lostServers = new Map<string, Set<number>>();
@@ -90,10 +80,7 @@ export class Context implements CircuitOwner {
   private holds = 0;
   private _closed = false;
   private readonly useRepeater: boolean;
-  private repeaterConfirmed = false;
-  private repeaterTimer: NodeJS.Timeout | undefined;
-  private repeaterTries = 0;
-  private repeaterSpawned = false;
+  private readonly repeater: RepeaterRegistration;
   private nsTimer: NodeJS.Timeout | undefined;
   private readonly clientName: string;
   private readonly hostName: string;
@@ -104,6 +91,9 @@ export class Context implements CircuitOwner {
     this.env = Object.freeze({ ...env });
     this.config = readClientEnv(this.env);
     this.useRepeater = opts.repeater ?? true;
+    this.repeater = new RepeaterRegistration(this.env, this.config.repeaterPort, () =>
+      this._closed || !this.udpReady ? undefined : this.udp,
+    );
     if (opts.onException) this.exceptionListeners.add(opts.onException);
     this.clientName = opts.clientName ?? defaultUser();
     this.hostName = opts.hostName ?? os.hostname();
@@ -114,12 +104,12 @@ export class Context implements CircuitOwner {
     return this._closed;
   }
 
-  /** Number of circuits open (tests, statistics). */
   /** Whether a CA repeater confirmed our registration (beacons will arrive). */
   get repeaterRegistered(): boolean {
-    return this.repeaterConfirmed;
+    return this.repeater.confirmed;
   }
 
+  /** Number of circuits open (tests, statistics). */
   get circuitCount(): number {
     return this.circuits.size;
   }
@@ -160,7 +150,7 @@ export class Context implements CircuitOwner {
     this._batch.flush(); // the CLEAR_CHANNELs go before the circuits close
     this._closed = true;
     this.scheduler?.close();
-    if (this.repeaterTimer) clearTimeout(this.repeaterTimer);
+    this.repeater.close();
     if (this.nsTimer) clearTimeout(this.nsTimer);
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
@@ -208,48 +198,6 @@ export class Context implements CircuitOwner {
   }
 
   /** @internal */
-  _startOp(
-    ch: Channel,
-    kind: 'get' | 'put',
-    dbrType: number,
-    timeout: number,
-    resolve: (v: GetResult | undefined) => void,
-    reject: (e: Error) => void,
-  ): PendingOp {
-    const op: PendingOp = {
-      ioid: this._nextId(),
-      channel: ch,
-      kind,
-      dbrType,
-      timer: undefined,
-      resolve,
-      reject,
-    };
-    this.ops.set(op.ioid, op);
-    (ch.pending ??= new Set()).add(op);
-    this._hold();
-    op.timer = setTimeout(() => {
-      op.timer = undefined;
-      this._finishOp(
-        op,
-        new TimeoutError(`${kind} of '${ch.name}' timed out after ${timeout} s`, { pvname: ch.name }),
-      );
-    }, timeout * 1000);
-    op.timer.unref();
-    return op;
-  }
-
-  /** @internal settle an operation once. */
-  _finishOp(op: PendingOp, err: Error | undefined, value?: GetResult): void {
-    if (!this.ops.delete(op.ioid)) return;
-    if (op.timer) clearTimeout(op.timer);
-    op.channel.pending?.delete(op);
-    this._release();
-    if (err) op.reject(err);
-    else op.resolve(value);
-  }
-
-  /** @internal */
   _registerSub(s: SubscriptionImpl): void {
     this.subsById.set(s.subid, s);
   }
@@ -259,12 +207,17 @@ export class Context implements CircuitOwner {
     this.subsById.delete(s.subid);
   }
 
-  /** The subscription with this id: in the table, or a channel's first one (whose id is the cid). */
-  private subscription(id: number): SubscriptionImpl | undefined {
+  /** @internal the subscription with this id: in the table, or a channel's first one (whose id is the cid). */
+  _subscription(id: number): SubscriptionImpl | undefined {
     const s = this.subsById.get(id);
     if (s !== undefined) return s;
     const p = this.channels.get(id)?._sub;
     return p !== undefined && p.subid === id ? p : undefined;
+  }
+
+  /** @internal the channel with this cid. */
+  _channel(cid: number): Channel | undefined {
+    return this.channels.get(cid);
   }
 
   /** @internal */
@@ -293,26 +246,7 @@ export class Context implements CircuitOwner {
 
   /** @internal */
   _exception(eca: number, context: string, pvname?: string): void {
-    const e: CaException = { eca, message: ecaMessage(eca), context };
-    if (pvname !== undefined) e.pvname = pvname;
-    if (this.exceptionListeners.size === 0) {
-      const kind = (eca & 7) === 0 ? 'Warning' : 'Error';
-      process.stderr.write(
-        `CA.Client.Exception...............................................\n` +
-          `    ${kind}: "${e.message}"\n    Context: "${context}"\n` +
-          `..................................................................\n`,
-      );
-      return;
-    }
-    for (const cb of [...this.exceptionListeners]) {
-      try {
-        cb(e);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    reportException(this.exceptionListeners, eca, context, pvname);
   }
 
   // ---------------------------------------------------------------- UDP, search, repeater
@@ -338,7 +272,7 @@ export class Context implements CircuitOwner {
         /* ignore */
       }
       this.udpReady = true;
-      if (this.useRepeater) this.registerWithRepeater();
+      if (this.useRepeater) this.repeater.register();
     });
     if (this.holds === 0) udp.unref();
     // Destinations: literal IPv4 now, host names resolved asynchronously.
@@ -457,9 +391,7 @@ export class Context implements CircuitOwner {
 
   private onNotice(n: UdpNotice): void {
     if (n.kind === 'repeater-confirm') {
-      this.repeaterConfirmed = true;
-      if (this.repeaterTimer) clearTimeout(this.repeaterTimer);
-      this.repeaterTimer = undefined;
+      this.repeater.confirm();
       return;
     }
     if (n.kind !== 'beacon') return;
@@ -474,61 +406,6 @@ export class Context implements CircuitOwner {
     if (verdict === 'anomaly') this.scheduler?.beaconAnomaly();
     else if (verdict === 'normal') {
       for (const c of this.circuits.values()) if (c.address === key) c.beaconSeen();
-    }
-  }
-
-  private registerWithRepeater(): void {
-    if (this._closed || this.repeaterConfirmed || !this.udp || !this.udpReady) return;
-    this.repeaterTries++;
-    // libca registers with a zero-length datagram from the search socket.
-    this.udp.send(Buffer.alloc(0), this.config.repeaterPort, '127.0.0.1', () => {
-      /* ignore */
-    });
-    const delay = this.repeaterTries === 1 ? 200 : 1000;
-    this.repeaterTimer = setTimeout(() => {
-      this.repeaterTimer = undefined;
-      if (this.repeaterConfirmed || this._closed) return;
-      if (!this.repeaterSpawned) {
-        this.repeaterSpawned = true;
-        this.spawnRepeater();
-      }
-      if (this.repeaterTries < 50) this.registerWithRepeater();
-    }, delay);
-    this.repeaterTimer.unref();
-  }
-
-  /** Start `tsepics repeater` as a detached process, as libca spawns caRepeater. */
-  private spawnRepeater(): void {
-    // child_process is loaded only when a repeater must be started (start-up cost of short tools)
-    import('node:child_process').then(
-      ({ spawn }) => this.spawnRepeaterWith(spawn),
-      () => undefined,
-    );
-  }
-
-  private spawnRepeaterWith(spawn: typeof import('node:child_process').spawn): void {
-    try {
-      const script = fileURLToPath(new URL('../cli/repeater.js', import.meta.url));
-      if (!fs.existsSync(script)) return;
-      const env: NodeJS.ProcessEnv = {
-        ...this.env,
-        EPICS_CA_REPEATER_PORT: String(this.config.repeaterPort),
-      };
-      const child = spawn(
-        process.execPath,
-        [script, '-p', String(this.config.repeaterPort), '--idle-exit', '60'],
-        {
-          detached: true,
-          stdio: 'ignore',
-          env,
-        },
-      );
-      child.on('error', () => {
-        /* no repeater: beacons just won't arrive */
-      });
-      child.unref();
-    } catch {
-      /* ignore */
     }
   }
 
@@ -623,21 +500,21 @@ export class Context implements CircuitOwner {
     switch (m.command) {
       case Command.READ_NOTIFY:
       case Command.READ: {
-        const op = this.ops.get(m.parameter2);
-        if (op) Channel._complete(op, m, this, owned);
-        else if (m.command === Command.READ_NOTIFY) this.subscription(m.parameter2)?.deliver(m, owned);
+        const op = this._ops.get(m.parameter2);
+        if (op) completeOp(op, m, this, owned);
+        else if (m.command === Command.READ_NOTIFY) this._subscription(m.parameter2)?.deliver(m, owned);
         return;
       }
       case Command.EVENT_ADD: {
         if (m.payloadSize === 0) return; // cancel confirmation
-        const s = this.subscription(m.parameter2);
+        const s = this._subscription(m.parameter2);
         if (!s || s.channel.circuit !== c) return;
         if ((m.parameter1 & 1) === 1) s.deliver(m, owned);
         return;
       }
       case Command.WRITE_NOTIFY: {
-        const op = this.ops.get(m.parameter2);
-        if (op) Channel._complete(op, m, this);
+        const op = this._ops.get(m.parameter2);
+        if (op) completeOp(op, m, this);
         return;
       }
       case Command.VERSION:
@@ -669,7 +546,7 @@ export class Context implements CircuitOwner {
         return;
       }
       case Command.ERROR:
-        this.onError(c, m);
+        handleErrorReply(this, c, m);
         return;
       case Command.SEARCH:
         if (this.nameServerCircuits.has(c)) {
@@ -690,84 +567,6 @@ export class Context implements CircuitOwner {
       default:
         c.destroy(new ProtocolError(`unexpected command ${m.command} from ${c.address}`));
     }
-  }
-
-  private onError(c: Circuit, m: Message): void {
-    const status = m.parameter2;
-    let text = '';
-    let inner: Message | undefined;
-    // Payload: the failing request's header (16 or 24 bytes, without its payload) + NUL-terminated text.
-    const p = m.payload;
-    if (p.length >= HEADER_SIZE) {
-      const ext = p.readUInt16BE(2) === 0xffff && p.length >= 24;
-      const hlen = ext ? 24 : HEADER_SIZE;
-      inner = {
-        command: p.readUInt16BE(0),
-        payloadSize: ext ? p.readUInt32BE(16) : p.readUInt16BE(2),
-        dataType: p.readUInt16BE(4),
-        dataCount: ext ? p.readUInt32BE(20) : p.readUInt16BE(6),
-        parameter1: p.readUInt32BE(8),
-        parameter2: p.readUInt32BE(12),
-        payload: Buffer.alloc(0),
-        extended: ext,
-      };
-      const rest = p.subarray(hlen);
-      const nul = rest.indexOf(0);
-      text = rest.subarray(0, nul < 0 ? rest.length : nul).toString('latin1');
-    }
-    const detail = text ? `${ecaMessage(status)}: ${text}` : ecaMessage(status);
-    if (inner) {
-      switch (inner.command) {
-        case Command.READ_NOTIFY:
-        case Command.READ:
-        case Command.WRITE_NOTIFY: {
-          const op = this.ops.get(inner.parameter2);
-          if (op) {
-            Channel._complete(
-              op,
-              {
-                command: Command.WRITE_NOTIFY,
-                payloadSize: m.payloadSize,
-                dataType: m.dataType,
-                dataCount: m.dataCount,
-                parameter1: status,
-                parameter2: inner.parameter2,
-                payload: p,
-                extended: m.extended,
-              },
-              this,
-            );
-            return;
-          }
-          break;
-        }
-        case Command.EVENT_ADD: {
-          const s = this.subscription(inner.parameter2);
-          if (s) {
-            this._exception(status, `subscription of "${s.channel.name}": ${detail}`, s.channel.name);
-            return;
-          }
-          break;
-        }
-        case Command.WRITE: {
-          const ch = this.channels.get(inner.parameter2);
-          if (ch) {
-            // libca's text for a failed WRITE (oldChannelNotify): op=1 is a put.
-            const tname = DBR_TYPE_NAMES[inner.dataType] ?? String(inner.dataType);
-            this._exception(
-              status,
-              `op=1, channel=${ch.name}, type=DBR_${tname}, count=${inner.dataCount}, ctx="${text || ch.name}"`,
-              ch.name,
-            );
-            return;
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    this._exception(status, `${c.address}: ${detail}`);
   }
 }
 

@@ -196,6 +196,33 @@ export class PVState {
     return this.data.lowerCtrlLimit;
   }
 
+  /** Merge a reply's time stamp (a DBR_TIME / DBR_CTRL_STRING read), if it has one. */
+  protected applyStamp(r: DbrData): void {
+    if (!r.stamp) return;
+    const secs = r.stamp.secPastEpoch + EPICS_EPOCH_OFFSET;
+    this.data.posixseconds = secs;
+    this.data.nanoseconds = r.stamp.nsec;
+    this.data.timestamp = secs + 1e-6 * Math.floor(r.stamp.nsec / 1000);
+  }
+
+  /** The control metadata of the channel's native type, as getCtrlVars returns it. */
+  protected ctrlSnapshot(): Partial<PVData> {
+    const a = this.data;
+    const out: Partial<PVData> = { status: a.status, severity: a.severity };
+    const native = this.ch.nativeType;
+    if (native === 3) out.enumStrs = a.enumStrs;
+    else if (native === 0) {
+      out.timestamp = a.timestamp;
+      out.posixseconds = a.posixseconds;
+      out.nanoseconds = a.nanoseconds;
+    } else {
+      out.units = a.units;
+      if (native === 2 || native === 6) out.precision = a.precision;
+      for (const k of LIMIT_KEYS) out[k] = a[k];
+    }
+    return out;
+  }
+
   /** A copy of everything known (pyepics' _args). */
   snapshot(): PVData {
     const d = fullData(this.data);

@@ -9,21 +9,20 @@
  *
  * The module is split: public types and constants in pv-types.ts, DBR type names in pv-typenames.ts,
  * Python-style number text in pv-format.ts, the cached state and its read-only properties in
- * pv-state.ts (PV's base class), the callback argument object in pv-callback-args.ts, the monitor()
- * iterator in pv-monitor.ts and the PV.info report in pv-info.ts. Everything public is re-exported
+ * pv-state.ts (the base class), the callback registries in pv-callbacks.ts (PV's base class, over
+ * pv-state), the callback argument object in pv-callback-args.ts, the monitor() iterator in
+ * pv-monitor.ts and the PV.info report in pv-info.ts. Everything public is re-exported
  * here, so importers of pv.js need no change.
  */
-import { ECA, EPICS_EPOCH_OFFSET } from '../protocol/constants.js';
+import { ECA } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import type { DbrData } from '../protocol/values.js';
 import type { Channel, GetResult, Subscription } from './channel.js';
 import type { ScalarDbr } from '../protocol/dbr-scalar.js';
 import { defaultContext } from './context.js';
 import type { Context } from './context.js';
 import { CaError, DisconnectedError, NotFoundError, TimeoutError } from './errors.js';
 import { toNativeArray } from './put-value.js';
-import { PVState } from './pv-state.js';
-import { buildCallbackArgs } from './pv-callback-args.js';
+import { NO_KW, PVCallbacks } from './pv-callbacks.js';
 import { pvInfo } from './pv-info.js';
 import { monitorUpdates } from './pv-monitor.js';
 import { accessText, dbrTypeName, promoteType } from './pv-typenames.js';
@@ -37,10 +36,8 @@ import {
 } from './pv-types.js';
 import type {
   AccessCallback,
-  AddCallbackOptions,
   Cb,
   ConnectionCallback,
-  PVCallback,
   PVCallbackArgs,
   PVData,
   PVForm,
@@ -77,9 +74,6 @@ export { dbrTypeName, promoteType } from './pv-typenames.js';
 export { floatCharValue, pyFloatRepr } from './pv-format.js';
 export { fmtTime, pvInfo } from './pv-info.js';
 
-/** The keywords of a callback registered without any (shared: no object per callback). */
-const NO_KW: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-
 // =================================================================================================
 // The PV class (pyepics' epics.PV in camelCase, asynchronous)
 // =================================================================================================
@@ -93,8 +87,8 @@ const NO_KW: Record<string, unknown> = Object.freeze({}) as Record<string, unkno
  * return promises and reject with typed errors (NotFoundError, TimeoutError, AccessError, PutError,
  * GetError) instead of returning None / -1.
  */
-export class PV extends PVState {
-  readonly pvname: string;
+export class PV extends PVCallbacks {
+  override readonly pvname: string;
   readonly form: PVForm;
   readonly context: Context;
   connectionTimeout: number;
@@ -106,19 +100,15 @@ export class PV extends PVState {
   private sub: Subscription | undefined;
   private subMask = 0;
   protected override data: PVData;
-  /**
-   * Value callbacks in registration order: one entry alone (the usual case), or an array (created on
-   * first use, dropped when cleared: memory per PV).
-   */
-  private callbacks: Cb | Cb[] | undefined;
-  /** Connection / access callbacks (created on first use). */
-  private connCbs: ConnectionCallback[] | undefined;
-  private accessCbs: AccessCallback[] | undefined;
-  private _connected = false;
-  private ctrlLoaded = false;
+  // value / connection / access callbacks and monitor() listeners: see pv-callbacks.ts
+  // (`= undefined`: the same own field as a bare declaration, which TS forbids over a declared base field)
+  protected override callbacks: Cb | Cb[] | undefined = undefined;
+  protected override connCbs: ConnectionCallback[] | undefined = undefined;
+  protected override accessCbs: AccessCallback[] | undefined = undefined;
+  protected override _connected = false;
+  protected override ctrlLoaded = false;
   private ctrlPending: Promise<void> | undefined;
-  /** monitor() iterators listening (created on first use). */
-  private monitors: Set<(d: PVCallbackArgs) => void> | undefined;
+  protected override monitors: Set<(d: PVCallbackArgs) => void> | undefined = undefined;
   private closed = false;
 
   constructor(pvname: string, opts: PVOptions = {}) {
@@ -149,16 +139,6 @@ export class PV extends PVState {
     if (opts.connectionCallback) this.connCbs = [opts.connectionCallback];
     if (opts.accessCallback) this.accessCbs = [opts.accessCallback];
     this.ch = this.openChannel();
-  }
-
-  /** Connection callbacks, called as cb({pvname, conn, pv}) (the array may be changed). */
-  get connectionCallbacks(): ConnectionCallback[] {
-    return (this.connCbs ??= []);
-  }
-
-  /** Access-rights callbacks, called as cb({pvname, readAccess, writeAccess, pv}) (the array may be changed). */
-  get accessCallbacks(): AccessCallback[] {
-    return (this.accessCbs ??= []);
   }
 
   private openChannel(): Channel {
@@ -505,31 +485,6 @@ export class PV extends PVState {
     return this.ctrlSnapshot();
   }
 
-  private applyStamp(r: DbrData): void {
-    if (!r.stamp) return;
-    const secs = r.stamp.secPastEpoch + EPICS_EPOCH_OFFSET;
-    this.data.posixseconds = secs;
-    this.data.nanoseconds = r.stamp.nsec;
-    this.data.timestamp = secs + 1e-6 * Math.floor(r.stamp.nsec / 1000);
-  }
-
-  private ctrlSnapshot(): Partial<PVData> {
-    const a = this.data;
-    const out: Partial<PVData> = { status: a.status, severity: a.severity };
-    const native = this.ch.nativeType;
-    if (native === 3) out.enumStrs = a.enumStrs;
-    else if (native === 0) {
-      out.timestamp = a.timestamp;
-      out.posixseconds = a.posixseconds;
-      out.nanoseconds = a.nanoseconds;
-    } else {
-      out.units = a.units;
-      if (native === 2 || native === 6) out.precision = a.precision;
-      for (const k of LIMIT_KEYS) out[k] = a[k];
-    }
-    return out;
-  }
-
   /** Fetch status, severity and time stamp (DBR_TIME) and merge them. */
   async getTimeVars(timeout = 5): Promise<Partial<PVData>> {
     await this.ensureConnected(timeout);
@@ -547,129 +502,13 @@ export class PV extends PVState {
     };
   }
 
-  // ------------------------------------------------------------------ callbacks
-
-  /** Register a value callback; returns its index (default: 1 + the largest numeric index, or 1). */
-  addCallback(fn: PVCallback, opts: AddCallbackOptions = {}): number | string {
-    if (typeof fn !== 'function')
-      throw new CaError('addCallback needs a function', { eca: ECA.BADFUNCPTR, pvname: this.pvname });
-    const { index, withCtrlvars = true, runNow = false, ...kw } = opts;
-    let idx = index;
-    const cur = this.callbacks;
-    const list = Array.isArray(cur) ? cur : (this.callbacks = cur ? [cur] : []);
-    if (idx === undefined) {
-      let max = -Infinity;
-      for (const c of list) if (typeof c.index === 'number' && c.index > max) max = c.index;
-      idx = max === -Infinity ? 1 : max + 1;
-    }
-    const entry: Cb = { index: idx, fn, kw: Object.keys(kw).length ? kw : NO_KW, withCtrlvars };
-    // replacing an index keeps its place (as a Map.set of an existing key)
-    const at = list.findIndex((c) => c.index === idx);
-    if (at >= 0) list[at] = entry;
-    else list.push(entry);
-    if (withCtrlvars && this._connected && !this.ctrlLoaded) void this.getCtrlVars().catch(() => undefined);
-    if (runNow && this._connected) {
-      const i = idx;
-      void this.get()
-        .then(() => this.runCallback(i))
-        .catch(() => undefined);
-    }
-    return idx;
-  }
-
-  removeCallback(index: number | string): void {
-    const cur = this.callbacks;
-    if (cur !== undefined && !Array.isArray(cur)) {
-      if (cur.index === index) this.callbacks = undefined;
-      return;
-    }
-    const at = cur ? cur.findIndex((c) => c.index === index) : -1;
-    if (at >= 0) cur!.splice(at, 1);
-  }
-
-  /** Remove every value callback (and, when asked, the connection / access callbacks). */
-  clearCallbacks(opts?: { withAccessCallback?: boolean; withConnectCallback?: boolean }): void {
-    this.callbacks = undefined;
-    if (opts?.withAccessCallback && this.accessCbs) this.accessCbs.length = 0;
-    if (opts?.withConnectCallback && this.connCbs) this.connCbs.length = 0;
-  }
-
-  /** The registered value callbacks by index. */
-  get callbackIndices(): (number | string)[] {
-    return this.cbList().map((c) => c.index);
-  }
-
-  /** Whether a value callback asked for control variables. */
-  private wantsCtrlvars(): boolean {
-    const cur = this.callbacks;
-    if (cur === undefined) return false;
-    return Array.isArray(cur) ? cur.some((c) => c.withCtrlvars) : cur.withCtrlvars;
-  }
-
-  /** The value callbacks as a list (a new array for a single one: not for hot paths). */
-  private cbList(): Cb[] {
-    const cur = this.callbacks;
-    return cur === undefined ? [] : Array.isArray(cur) ? cur : [cur];
-  }
-
-  /** The callback argument object for the current data. */
-  private callbackArgs(index: number | string, kw: Record<string, unknown>): PVCallbackArgs {
-    return buildCallbackArgs(this.data, this, this.ch, index, kw);
-  }
-
-  /** Run every callback (sorted by index) with the current data. */
-  runCallbacks(): void {
-    const cbs = this.callbacks;
-    if (cbs !== undefined) {
-      // the usual case: one callback, nothing to sort (monitor hot path)
-      if (!Array.isArray(cbs)) this.runEntry(cbs);
-      else if (cbs.length === 1) this.runEntry(cbs[0]!);
-      else if (cbs.length > 1) this.runSortedCallbacks();
-    }
-    if (this.monitors && this.monitors.size) {
-      const args = this.callbackArgs('monitor', {});
-      for (const m of [...this.monitors]) m(args);
-    }
-  }
-
-  private runSortedCallbacks(): void {
-    const keys = this.callbackIndices.sort((a, b) =>
-      typeof a === 'number' && typeof b === 'number'
-        ? a - b
-        : String(a) < String(b)
-          ? -1
-          : String(a) > String(b)
-            ? 1
-            : 0,
-    );
-    for (const k of keys) this.runCallback(k);
-  }
-
-  /** Run one callback with the current data (no-op when absent). */
-  runCallback(index: number | string): void {
-    const c = this.cbList().find((e) => e.index === index);
-    if (c) this.runEntry(c);
-  }
-
-  private runEntry(c: Cb): void {
-    try {
-      c.fn(this.callbackArgs(c.index, c.kw));
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
-  }
+  // ------------------------------------------------------------------ callbacks (see pv-callbacks.ts)
 
   /**
    * The updates as an async iterator: `for await (const ev of pv.monitor()) ...`, starting with the
    * current value when one is known. The queue is bounded
    * (queueSize, default 1): when the consumer falls behind the oldest updates are dropped (latest wins).
-   * Ends when the loop breaks, the signal aborts or the PV is disconnected.
-   */
-  /**
-   * The updates as an async iterator: `for await (const ev of pv.monitor()) ...` (see pv-monitor.ts:
-   * bounded queue, latest wins; ends on break, abort or disconnect()).
+   * Ends when the loop breaks, the signal aborts or the PV is disconnected (see pv-monitor.ts).
    */
   monitor(opts: PVMonitorOptions = {}): AsyncGenerator<PVCallbackArgs, void, undefined> {
     return monitorUpdates(

@@ -24,6 +24,7 @@ import {
   type Profile,
   type Segment,
 } from './motor-motion.js';
+import { planMove, retrySegment, stopProfile, targetViolatesLimits, type MoveKind } from './motor-plan.js';
 import { ActionWaiters, type RecordSimulation, type SimHost } from './sim-framework.js';
 
 export interface MotorSimOptions {
@@ -40,8 +41,6 @@ export interface MotorSimOptions {
    */
   landingError?: number;
 }
-
-type MoveKind = 'move' | 'home' | 'jog';
 
 /** The motor simulation. */
 export class MotorSim implements RecordSimulation {
@@ -251,7 +250,7 @@ export class MotorSim implements RecordSimulation {
     h.set('DVAL', dval);
     h.set('VAL', this.userFromDial(dval));
     h.set('RVAL', Math.round(dval / mres));
-    if (this.limitViolation(dval)) {
+    if (targetViolatesLimits(h, dval)) {
       h.set('LVIO', 1);
       h.set('VAL', h.num('LVAL'));
       h.set('DVAL', h.num('LDVL'));
@@ -272,55 +271,15 @@ export class MotorSim implements RecordSimulation {
     return this.startMove(dval, 'move');
   }
 
-  private limitViolation(dval: number): boolean {
-    const h = this.h;
-    if (!this.softLimitsOn()) return false;
-    const dhlm = h.num('DHLM');
-    const dllm = h.num('DLLM');
-    if (dllm > dhlm) return true;
-    const ldvl = h.num('LDVL');
-    // moving back towards the valid range is allowed
-    if ((dval > dhlm && dval < ldvl) || (dval < dllm && dval > ldvl)) return false;
-    const bdst = h.num('BDST');
-    const preferred = dval > ldvl === bdst > 0;
-    const check = preferred ? dval : dval - bdst;
-    return dval > dhlm || dval < dllm || check > dhlm || check < dllm;
-  }
-
   /** Start (or retarget) a move to dial position `dval`; returns false when nothing moves. */
   private startMove(dval: number, kind: MoveKind): boolean {
     const h = this.h;
     const mres = this.mres;
     const target = dval / mres;
     const here = this.currentRaw();
-    const absMres = Math.abs(mres);
-    const velo = h.num('VELO') / absMres;
-    const vbas = h.num('VBAS') / absMres;
-    const accl = h.num('ACCL');
     this.segments = [];
-    const bdst = h.num('BDST');
-    const bdstSteps = bdst / mres;
-    const distDial = dval - here * mres;
     if (Math.abs(target - here) < 0.5 && !this.profile) return false;
-    if (bdst !== 0 && Math.abs(bdstSteps) >= 1 && kind === 'move') {
-      const preferred = distDial > 0 === bdst > 0;
-      const bvel = (h.num('BVEL') || h.num('VELO')) / absMres;
-      if (preferred && Math.abs(distDial) <= Math.abs(bdst)) {
-        this.segments.push({ from: here, to: target, vb: vbas, vm: bvel, accelTime: h.num('BACC') });
-      } else {
-        this.segments.push({ from: here, to: target - bdstSteps, vb: vbas, vm: velo, accelTime: accl });
-        this.segments.push({
-          from: target - bdstSteps,
-          to: target,
-          vb: vbas,
-          vm: bvel,
-          accelTime: h.num('BACC'),
-        });
-      }
-    } else {
-      const speed = kind === 'home' ? (h.num('HVEL') || h.num('VELO')) / absMres : velo;
-      this.segments.push({ from: here, to: target, vb: vbas, vm: speed, accelTime: accl });
-    }
+    this.segments = planMove(h, here, dval, kind);
     this.kind = kind;
     this.raw = here;
     this.hitLimit = false;
@@ -369,14 +328,7 @@ export class MotorSim implements RecordSimulation {
     if (rcnt < h.num('RTRY')) {
       h.set('RCNT', rcnt + 1);
       h.set('MIP', (h.num('MIP') & ~MIP.MOVE_BL) | MIP.RETRY);
-      const speed = h.num('VELO') / Math.abs(mres);
-      this.segments.push({
-        from: this.raw,
-        to: target,
-        vb: h.num('VBAS') / Math.abs(mres),
-        vm: speed,
-        accelTime: h.num('ACCL'),
-      });
+      this.segments.push(retrySegment(h, this.raw, target));
       this.nextSegment();
       return true;
     }
@@ -489,7 +441,6 @@ export class MotorSim implements RecordSimulation {
     this.waiters.actionEnded(h);
   }
 
-  /** Stop now (STOP, SPMG Stop/Pause, jog release). `retarget`: VAL follows the readback. */
   /**
    * Stop (STOP, SPMG Stop/Pause, jog release): decelerate from the current speed to VBAS at the
    * profile's acceleration, then end the motion. `retarget`: VAL follows the readback.
@@ -507,21 +458,8 @@ export class MotorSim implements RecordSimulation {
       const tau = (now - p.t0) / 1000;
       const v = velocityAt(p, tau);
       if (p.a !== Infinity && p.a > 0 && v > p.vb && tau < p.total) {
-        const td = (v - p.vb) / p.a;
-        const dist = p.vb * td + 0.5 * p.a * td * td;
         this.raw = this.currentRaw();
-        this.profile = {
-          t0: now,
-          from: this.raw,
-          sign: p.sign,
-          dist,
-          vb: p.vb,
-          vp: v,
-          a: p.a,
-          ta: 0,
-          tc: 0,
-          total: td,
-        };
+        this.profile = stopProfile(p, v, now, this.raw);
         this.h.set('MIP', this.h.num('MIP') | MIP.STOP);
         this.schedulePoll();
         return;
