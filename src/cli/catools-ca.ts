@@ -37,6 +37,9 @@ export function timesOutAtOnce(t: number): boolean {
   return t !== 0 && !(t >= 1e-6);
 }
 
+/** How long a caput -c -w 0 waits for a completion that comes back at once (see put). */
+const IMMEDIATE_MS = 100;
+
 const MAX_TCP = 16384;
 /** caHdr + the two 32-bit words of an extended header, which libca adds to EPICS_CA_MAX_ARRAY_BYTES. */
 const MAX_ARRAY_HEADER = 24;
@@ -243,7 +246,17 @@ export class CaToolBackend implements ToolBackend {
       }
     }
     try {
-      await ch.put(value, { dbrType, wait: true, timeout: seconds(opts.timeout) });
+      const done = ch.put(value, { dbrType, wait: true, timeout: seconds(opts.timeout) });
+      if (!(opts.timeout > 0)) {
+        // caput -w 0 (or less): ca_pend_io(0) only flushes and epicsEventWaitWithTimeout(0) only
+        // tries, so just a completion that comes back at once (a record that completes when
+        // processed) is seen; a slower one (ODLY, seq delays) is reported as timed out
+        done.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const tried = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), IMMEDIATE_MS)));
+        const first = await Promise.race([done, tried]).finally(() => clearTimeout(timer));
+        if (first === 'late') return { status: ECA.NORMAL };
+      } else await done;
       return { status: ECA.NORMAL, completion: ECA.NORMAL };
     } catch (err) {
       const eca = ecaOf(err, ECA.PUTFAIL);

@@ -12,12 +12,17 @@ import {
   type ClientIdentity,
   type ScalarState,
   type ServedChannel,
+  type StringEnumRead,
 } from '../server/provider.js';
 import { charsToString, isLink, nativeTypeOf, stringToChars, type FieldDef } from './fields.js';
 import { ProcessContext, makeNumeric, type DbRecord } from './record.js';
 
 /** Size of a link field read as a CHAR array (PVLINK_STRINGSZ). */
 const LINK_CHARS = 1024;
+/** Record types whose record support has put_enum_str. */
+const PUT_ENUM_STR = new Set(['bi', 'bo', 'mbbi', 'mbbo']);
+/** Integer field types CA serves as DOUBLE. */
+const WIDE_INTEGER = new Set(['ULONG', 'INT64', 'UINT64']);
 
 /** The database services a channel uses. */
 export interface ChannelHost {
@@ -55,6 +60,8 @@ export class FieldChannel implements ServedChannel {
   readonly asl: number;
   /** FTVL CHAR elements: signed in every conversion, though DBR_CHAR carries their bytes. */
   private readonly signedChars: boolean;
+  /** ULONG/INT64/UINT64 values served as DOUBLE (see ServedChannel.integerValues). */
+  readonly integerValues: boolean;
   /** putFieldNow always copies the value into the record: the server may lend pooled memory. */
   readonly writeNowCopies = true;
   /** The field as this channel serves it (record support's cvt_dbaddr may change its type). */
@@ -88,6 +95,10 @@ export class FieldChannel implements ServedChannel {
       this.nativeType = nativeTypeOf(fd.dbf);
       this.elementCount = 1;
     }
+    this.integerValues =
+      !longString &&
+      this.nativeType === DbrNative.DOUBLE &&
+      (af ? af.ftvl !== undefined && af.ftvl >= 6 && af.ftvl <= 8 : WIDE_INTEGER.has(fd.dbf));
     this.numericScalar =
       !longString &&
       !af &&
@@ -173,6 +184,16 @@ export class FieldChannel implements ServedChannel {
       snap.lowerCtrlLimit = l.lowerCtrlLimit;
     }
     return snap;
+  }
+
+  /** dbGet's choice for a read of this string field as DBR_ENUM, from its element count. */
+  stringEnumRead(count: number): StringEnumRead | undefined {
+    if (this.nativeType !== DbrNative.STRING || this.longString || isLink(this.fd.dbf)) return undefined;
+    const rec = this.rec;
+    const n = rec.arrayField(this.fd.name) ? count : (rec.stringElements(this.fd) ?? 1);
+    if (n === 0) return 'zero';
+    if (n > 1) return 'array';
+    return PUT_ENUM_STR.has(rec.def.name) ? rec.enumStrings(rec.def.fieldMap.get('VAL')!).length : 'fail';
   }
 
   write(value: NativeArray, dbrType: number, client: ClientIdentity): Promise<void> {

@@ -4,6 +4,7 @@
  * Macros are expanded line by line first (as dbLoadRecords does). Pure: the caller supplies a
  * function that reads included files.
  */
+import { jsonStringError, rawFromEscaped } from './db-escapes.js';
 import { expandMacros, type MacroMap } from './macros.js';
 
 /** A syntax or load error, with `file:line:` in its message. */
@@ -225,6 +226,29 @@ class Parser {
     this.err(`expected ${what}, found ${c === undefined ? 'end of file' : `'${c}'`}`);
   }
 
+  /**
+   * A field or info value: base's lexer reads it in JSON mode, so a quoted value may also be in
+   * single quotes, must be a JSON string, and has its escapes translated (db-escapes.ts).
+   */
+  private fieldValue(what: string): string {
+    const q = this.peek();
+    if (q !== '"' && q !== "'") return this.value(what, true);
+    const t = this.text;
+    const startLine = this.line;
+    const start = ++this.pos;
+    while (this.pos < t.length && t[this.pos] !== q && t[this.pos] !== '\n') {
+      if (t[this.pos] === '\\') this.pos++;
+      this.pos++;
+    }
+    if (t[this.pos] === '\n') this.err('newline in quoted string', startLine);
+    if (this.pos >= t.length) this.err('unterminated quoted string', startLine);
+    const body = t.slice(start, this.pos);
+    this.pos++;
+    const bad = jsonStringError(body);
+    if (bad) this.err(bad, startLine);
+    return rawFromEscaped(body);
+  }
+
   private word(): string {
     this.skipWs();
     const t = this.text;
@@ -352,7 +376,7 @@ class Parser {
         this.expect('(', 'after field');
         const fname = this.value('field name', false);
         this.expect(',', 'in field(name, value)');
-        const v = this.value('field value', true);
+        const v = this.fieldValue('field value');
         this.expect(')', 'to close field(');
         if (!/^[A-Z0-9_]+$/.test(fname)) this.err(`bad field name "${fname}"`, fl);
         rec.fields.push({ name: fname, value: v, line: fl });
@@ -360,7 +384,7 @@ class Parser {
         this.expect('(', 'after info');
         const iname = this.value('info name', false);
         this.expect(',', 'in info(name, value)');
-        const v = this.value('info value', true);
+        const v = this.fieldValue('info value');
         this.expect(')', 'to close info(');
         rec.infos.push({ name: iname, value: v });
       } else if (kw === 'alias') {

@@ -207,7 +207,7 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
   // which replaces a PREC outside 0..15 with 15
   const prec = fm.has('PREC') ? rec.num('PREC') : 0;
   out.precision = !float ? 0 : fd.name === 'VAL' || isArrayVal ? prec : prec < 0 || prec > 15 ? 15 : prec;
-  if (valueLike || isArrayVal) {
+  if ((valueLike || isArrayVal) && (fm.has('HOPR') || fm.has('DRVH'))) {
     const hopr = fm.has('HOPR') ? rec.num('HOPR') : 0;
     const lopr = fm.has('LOPR') ? rec.num('LOPR') : 0;
     const hasDrv = fm.has('DRVH');
@@ -223,6 +223,7 @@ export function fieldMeta(rec: DbRecord, fd: FieldDef): FieldMeta {
       lowerCtrlLimit: hasDrv ? rec.num('DRVL') : lopr,
     };
   } else {
+    // recGblGetGraphicDouble / ControlDouble: the field type's range (also a VAL without HOPR/LOPR, seq's)
     const [hi, lo] = typeRange(dbf);
     out.limits = {
       upperDispLimit: hi,

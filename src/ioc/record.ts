@@ -230,6 +230,13 @@ export abstract class DbRecord {
   enumStrings(_fd: FieldDef): string[] {
     return [];
   }
+  /**
+   * The element count record support's get_array_info gives a string field served through
+   * cvt_dbaddr (lsi/lso VAL: LEN), or undefined for a plain one-element field.
+   */
+  stringElements(_fd: FieldDef): number | undefined {
+    return undefined;
+  }
   /** The strings a put of text to an ENUM field matches (record support's put_enum_str). */
   putEnumStrings(fd: FieldDef): string[] {
     return this.enumStrings(fd);

@@ -74,6 +74,16 @@ export interface ServedChannel {
    */
   readScalar?(out: ScalarState): boolean;
   /**
+   * The DOUBLE values of this channel are integers of a wider C type (ULONG, INT64, UINT64): a read
+   * as SHORT/CHAR/LONG/ENUM keeps their low bits instead of going through the float -> int32 cast.
+   */
+  readonly integerValues?: boolean;
+  /**
+   * For a STRING channel: how a read as DBR_ENUM converts it (see StringEnumRead), given the
+   * snapshot's element count; without it, an empty string fails and others parse as numbers.
+   */
+  stringEnumRead?(count: number): StringEnumRead | undefined;
+  /**
    * Optional synchronous form of `write`: performs the write and returns undefined when it has
    * completed (processing included), a promise when completion comes later; throws a CaStatusError
    * when the write is refused. Lets the server answer a put without a promise per request.
@@ -119,3 +129,13 @@ export class CaStatusError extends Error {
     this.name = 'CaStatusError';
   }
 }
+
+/**
+ * How base's dbGet reads a string field as DBR_ENUM (an IOC channel's snapshot says which case
+ * applies, see read-value.ts): 'zero' when the field has no elements (an lsi/lso never written:
+ * nothing converted, the reply stays 0); 'array' through dbConvert's getStringEnum (an empty
+ * string is 0, else the leading unsigned number); for one element, dbFastLinkConv's cvt_st_e,
+ * which fails ('fail') unless the record support has put_enum_str, and then takes an index below
+ * its number of states.
+ */
+export type StringEnumRead = 'zero' | 'array' | 'fail' | number;

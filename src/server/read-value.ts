@@ -9,7 +9,7 @@ import { dbrValueType } from '../protocol/dbr.js';
 import { convertValues, doubleToFloat } from '../protocol/convert.js';
 import type { DbrData, NativeArray } from '../protocol/values.js';
 import { CaStatusError } from './provider.js';
-import type { ChannelSnapshot, ScalarState, ServedChannel } from './provider.js';
+import type { ChannelSnapshot, ScalarState, ServedChannel, StringEnumRead } from './provider.js';
 
 /** Long-string flags an IOC channel adds to its snapshots (src/ioc/channel.ts IocSnapshot). */
 interface LongStringFlags {
@@ -89,10 +89,18 @@ export function readData(
     const u = value as Uint8Array;
     value = new Int8Array(u.buffer, u.byteOffset, u.length) as unknown as NativeArray;
   }
-  if (vt !== native) {
+  if (vt !== native && channel.integerValues && isIntegerType(vt)) {
+    // a ULONG/INT64/UINT64 value (served as DOUBLE) cast to a narrower C integer keeps its low bits
+    value = integerCast(value as Float64Array, vt);
+  } else if (vt !== native) {
     if (native === DbrNative.ENUM && vt === DbrNative.STRING && snap.enumStrs === undefined && valid > 0) {
       // base's dbGet: an ENUM field of a record without get_enum_str (waveform FTVL=ENUM) has no text
       throw new CaStatusError(ECA.GETFAIL, 'no enum strings for an ENUM value');
+    }
+    const stringEnum =
+      native === DbrNative.STRING && vt === DbrNative.ENUM ? channel.stringEnumRead?.(snap.count) : undefined;
+    if (stringEnum !== undefined) {
+      return { ...snap, value: stringsAsEnum(value as string[], stringEnum), enumStrs: undefined };
     }
     if (native === DbrNative.STRING && vt === DbrNative.ENUM && (value as string[]).includes('')) {
       throw new CaStatusError(ECA.GETFAIL, 'an empty string is no enum index');
@@ -120,7 +128,76 @@ export function readData(
     // GR/CTRL_ENUM of a non-enum channel: no states.
     return { ...snap, value, enumStrs: undefined };
   }
-  return { ...snap, value };
+  const data: DbrData = { ...snap, value };
+  if (dbrType >= DBR.GR_STRING && isIntegerType(vt) && vt !== DbrNative.ENUM) integerLimits(data);
+  return data;
+}
+
+function stringsAsEnum(value: string[], how: StringEnumRead): NativeArray {
+  if (how === 'zero') return new Uint16Array(0);
+  if (how === 'fail') throw new CaStatusError(ECA.GETFAIL, 'no put_enum_str for a string read as ENUM');
+  const out = new Uint16Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const s = value[i]!;
+    if (how === 'array') {
+      if (s === '') continue;
+      out[i] = convertOne(s);
+    } else {
+      const n = /^\s*\+?\d+\s*$/.test(s) ? convertOne(s) : how;
+      if (n >= how) throw new CaStatusError(ECA.GETFAIL, `"${s}" is no state index`);
+      out[i] = n;
+    }
+  }
+  return out;
+}
+
+/** epicsParseUInt16 of a string (GETFAIL when it does not parse). */
+function convertOne(s: string): number {
+  try {
+    return convertValues([s], DbrNative.STRING, DbrNative.ENUM)[0] as number;
+  } catch (e) {
+    throw new CaStatusError(ECA.GETFAIL, (e as Error).message);
+  }
+}
+
+function isIntegerType(vt: number): boolean {
+  return vt === DbrNative.SHORT || vt === DbrNative.ENUM || vt === DbrNative.CHAR || vt === DbrNative.LONG;
+}
+
+/** Integers held in a Float64Array as the integer value type `vt` (a typed-array store wraps). */
+function integerCast(src: Float64Array, vt: number): NativeArray {
+  const out =
+    vt === DbrNative.SHORT
+      ? new Int16Array(src.length)
+      : vt === DbrNative.ENUM
+        ? new Uint16Array(src.length)
+        : vt === DbrNative.CHAR
+          ? new Uint8Array(src.length)
+          : new Int32Array(src.length);
+  out.set(src);
+  return out;
+}
+
+/**
+ * The limits of a GR/CTRL read of an integer type: base's dbAccess get_graphics / get_control /
+ * get_alarm store the record support's double limits with a C (epicsInt32 ...) cast, which on
+ * x86-64 gives INT32_MIN for anything out of range (the encoder keeps the low bits of the result);
+ * a limit that is not finite (NaN: no get_alarm_double) reads as 0.
+ */
+function integerLimits(d: DbrData): void {
+  if (d.upperDispLimit === undefined) return;
+  d.upperDispLimit = intLimit(d.upperDispLimit);
+  d.lowerDispLimit = intLimit(d.lowerDispLimit);
+  d.upperAlarmLimit = intLimit(d.upperAlarmLimit);
+  d.upperWarningLimit = intLimit(d.upperWarningLimit);
+  d.lowerWarningLimit = intLimit(d.lowerWarningLimit);
+  d.lowerAlarmLimit = intLimit(d.lowerAlarmLimit);
+  d.upperCtrlLimit = intLimit(d.upperCtrlLimit);
+  d.lowerCtrlLimit = intLimit(d.lowerCtrlLimit);
+}
+
+function intLimit(x: number | undefined): number {
+  return x !== undefined && Number.isFinite(x) ? cInt32(x) : 0;
 }
 
 /**
@@ -202,7 +279,9 @@ export function readScalarData(ch: ServedChannel, dbrType: number): DbrData | un
     const toFloat = vt === DBR.FLOAT || vt === DBR.DOUBLE;
     dst[0] =
       fromFloat && !toFloat
-        ? cInt32(src[0]!)
+        ? ch.integerValues
+          ? src[0]! // a wide integer: the typed-array store keeps the low bits, as a C integer cast
+          : cInt32(src[0]!)
         : native === DBR.DOUBLE && vt === DBR.FLOAT
           ? doubleToFloat(src[0]!)
           : src[0]!;

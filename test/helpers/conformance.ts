@@ -65,9 +65,12 @@ function runTool(c: Case, env: NodeJS.ProcessEnv): Promise<RunResult> {
   });
 }
 
-/** Lines of a camonitor recording without their update count (timing-dependent repeats). */
+/**
+ * Lines of a camonitor recording as a set: without their update count (timing-dependent repeats)
+ * and sorted (a periodic record's first update depends on where in its cycle camonitor connects).
+ */
 function distinctLines(s: string): string[] {
-  return [...new Set(s.split('\n').filter((l) => l !== ''))];
+  return [...new Set(s.split('\n').filter((l) => l !== ''))].sort();
 }
 
 export async function replayConformance(db: string, recording: string): Promise<void> {

@@ -27,6 +27,14 @@ describe(
       replay('field-access.db', 'field-access.expected.json'));
     it('arrays larger than EPICS_CA_MAX_ARRAY_BYTES: doubles, a 20000-char string, 500 strings', () =>
       replay('big-arrays.db', 'big-arrays.expected.json'));
+    it('alarms: HIHI..LOLO/HYST, bi/bo/mbbi state severities, MS/NMS/MSI, disable; camonitor of periodic records with -m/-t/-n/-F', () =>
+      replay('alarms.db', 'alarms.expected.json'));
+    it('put callbacks: caput -c/-w with calcout ODLY and seq delays, -w 0, -n/-s/-l/-t/-p, enum and string puts', () =>
+      replay('put-callback.db', 'put-callback.expected.json'));
+    it('strings: quotes, escapes (also \\x in .db values), char waveforms with NULs / full / empty, -S/-#, STRING waveforms', () =>
+      replay('strings.db', 'strings.expected.json'));
+    it('record types: cainfo/caget of every record type and common field, UDF after processing, DTYP menus, strings read as ENUM', () =>
+      replay('record-types.db', 'record-types.expected.json'));
     it('IOC fixes: lso OVAL, sel SELN, one-state bi/bo, mbbo without states, enum/rset limits, bo MASK 0, failing calc inputs, link text, units, DTYP', () =>
       replay('ioc-fixes.db', 'ioc-fixes.expected.json'));
   },

@@ -35,6 +35,8 @@ export class AoRecord extends DbRecord {
     }
     const value = clampDrive(this, f.VAL as number);
     f.VAL = value;
+    // aoRecord.c: every process leaves UDF = isnan(VAL)
+    f.UDF = Number.isNaN(value) ? 1 : 0;
     f.PVAL = value;
     const oldOval = f.OVAL as number;
     f.OVAL = value;

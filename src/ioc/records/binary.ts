@@ -6,6 +6,7 @@ import { defineRecordType } from '../record-type.js';
 import {
   changeOfStateAlarm,
   closedLoopNumber,
+  constantInput,
   driveOutput,
   enumMonitor,
   initFromConstant,
@@ -62,7 +63,7 @@ export class BiRecord extends BinaryRecord {
         this.set('VAL', this.num('RVAL') === 0 ? 0 : 1);
       } else this.set('VAL', Math.trunc(x) & 0xffff);
       this.set('UDF', 0);
-    }
+    } else if (constantInput(this)) this.set('UDF', 0);
     this.stamp();
     this.checkAlarms();
     this.monitor();

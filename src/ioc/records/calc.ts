@@ -176,4 +176,4 @@ export class CalcRecord extends CalcBase {
   }
 }
 
-export const calcRecordType = defineRecordType('calc', SPEC, CalcRecord, ['Soft Channel']);
+export const calcRecordType = defineRecordType('calc', SPEC, CalcRecord, []);

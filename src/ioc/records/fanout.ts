@@ -86,5 +86,5 @@ export class DfanoutRecord extends DbRecord {
   }
 }
 
-export const fanoutRecordType = defineRecordType('fanout', FANOUT_SPEC, FanoutRecord, ['Soft Channel']);
-export const dfanoutRecordType = defineRecordType('dfanout', DFANOUT_SPEC, DfanoutRecord, ['Soft Channel']);
+export const fanoutRecordType = defineRecordType('fanout', FANOUT_SPEC, FanoutRecord, []);
+export const dfanoutRecordType = defineRecordType('dfanout', DFANOUT_SPEC, DfanoutRecord, []);

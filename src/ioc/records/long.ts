@@ -64,7 +64,7 @@ function makeIn(t: Dbf) {
           this.set('VAL', coerceToDbf(t, x));
           this.set('UDF', 0);
         }
-      }
+      } else this.set('UDF', 0); // an empty or constant INP reads successfully (no value)
       this.stamp();
       checkLimitAlarms(this, this.num('VAL'), !!this.num('UDF'));
       monitorValue(this);

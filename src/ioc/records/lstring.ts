@@ -16,6 +16,13 @@ abstract class LongStringRecord extends DbRecord {
     return fd.size;
   }
 
+  /** get_array_info: VAL has LEN elements, OVAL OLEN (0 until a value was set). */
+  override stringElements(fd: FieldDef): number | undefined {
+    if (fd.name === 'VAL') return this.num('LEN');
+    if (fd.name === 'OVAL') return this.num('OLEN');
+    return undefined;
+  }
+
   protected setVal(s: string): void {
     const v = fitString(s, this.fieldSize(this.def.fieldMap.get('VAL')!));
     this.set('VAL', v);

@@ -6,6 +6,7 @@ import { defineRecordType } from '../record-type.js';
 import {
   changeOfStateAlarm,
   closedLoopNumber,
+  constantInput,
   driveOutput,
   enumMonitor,
   initFromConstant,
@@ -107,7 +108,7 @@ export class MbbiRecord extends MbbRecord {
         } else this.set('VAL', rval & 0xffff);
       } else this.set('VAL', Math.trunc(x) & 0xffff);
       this.set('UDF', 0);
-    }
+    } else if (constantInput(this)) this.set('UDF', 0);
     this.stamp();
     this.checkAlarms();
     this.monitor();
@@ -138,10 +139,12 @@ export class MbboRecord extends MbbRecord {
       this.set('VAL', Math.trunc(x) & 0xffff);
       this.set('UDF', 0);
     }
-    this.convert();
+    // mbboRecord.c: an undefined VAL (not from a closed loop) skips the conversion and the time stamp
+    const undefinedVal = x === undefined && this.num('UDF') !== 0;
+    if (!undefinedVal) this.convert();
     this.checkAlarms();
     driveOutput(this, 'VAL', DbrNative.ENUM, ctx);
-    this.stamp();
+    if (!undefinedVal) this.stamp();
     this.monitor();
     this.fwdLink(ctx);
     return false;

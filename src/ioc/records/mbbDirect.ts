@@ -4,7 +4,13 @@ import { AlarmStatus } from '../../protocol/constants.js';
 import { SIM_IN, SIM_OUT, type FieldDef } from '../fields.js';
 import { DbRecord, type ProcessContext } from '../record.js';
 import { defineRecordType } from '../record-type.js';
-import { closedLoopNumber, driveOutput, initFromConstant, readLinkNumber } from './record-common.js';
+import {
+  closedLoopNumber,
+  constantInput,
+  driveOutput,
+  initFromConstant,
+  readLinkNumber,
+} from './record-common.js';
 
 const BITS = Array.from({ length: 32 }, (_, i) => `B${i.toString(16).toUpperCase()}`);
 const BIT_SPEC = BITS.map((b) => `${b} UCHAR pp`).join('; ');
@@ -46,7 +52,7 @@ export class MbbiDirectRecord extends DirectRecord {
     if (x !== undefined) {
       this.set('VAL', Math.trunc(x) | 0);
       this.set('UDF', 0);
-    }
+    } else if (constantInput(this)) this.set('UDF', 0);
     this.stamp();
     this.checkUdf();
     this.monitor();
@@ -74,10 +80,12 @@ export class MbboDirectRecord extends DirectRecord {
       this.set('VAL', Math.trunc(x) | 0);
       this.set('UDF', 0);
     }
+    // mbboDirectRecord.c: an undefined VAL (not from a closed loop) skips the conversion and the time stamp
+    const undefinedVal = x === undefined && this.num('UDF') !== 0;
     this.checkUdf();
-    this.set('RVAL', (this.num('VAL') << this.num('SHFT')) >>> 0);
+    if (!undefinedVal) this.set('RVAL', (this.num('VAL') << this.num('SHFT')) >>> 0);
     driveOutput(this, 'VAL', DbrNative.LONG, ctx);
-    this.stamp();
+    if (!undefinedVal) this.stamp();
     this.monitor();
     this.fwdLink(ctx);
     return false;

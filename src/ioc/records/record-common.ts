@@ -44,6 +44,14 @@ export function readLinkNumber(
   return link.isReadable() ? link.getNumber(ctx) : undefined;
 }
 
+/**
+ * Soft Channel input device support reading an empty or constant INP: dbGetLink succeeds without
+ * giving a value, so the record counts as defined (UDF cleared) though VAL is unchanged.
+ */
+export function constantInput(rec: DbRecord, linkName = 'INP'): boolean {
+  return rec.link(linkName).isConstant();
+}
+
 /** An output record's closed-loop input: DOL's number when OMSL = closed_loop, else undefined. */
 export function closedLoopNumber(rec: DbRecord, ctx: ProcessContext | undefined): number | undefined {
   return rec.v.OMSL === 1 ? readLinkNumber(rec, 'DOL', ctx) : undefined;

@@ -113,4 +113,4 @@ export class SelRecord extends DbRecord {
   }
 }
 
-export const selRecordType = defineRecordType('sel', SPEC, SelRecord, ['Soft Channel']);
+export const selRecordType = defineRecordType('sel', SPEC, SelRecord, []);

@@ -106,4 +106,4 @@ export class SeqRecord extends DbRecord {
   }
 }
 
-export const seqRecordType = defineRecordType('seq', SPEC, SeqRecord, ['Soft Channel']);
+export const seqRecordType = defineRecordType('seq', SPEC, SeqRecord, []);

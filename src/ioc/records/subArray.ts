@@ -1,5 +1,5 @@
 /** subArray: NELM elements starting at INDX of the array read from INP (at most MALM). */
-import { DBE } from '../../protocol/constants.js';
+import { AlarmStatus, DBE } from '../../protocol/constants.js';
 import type { NativeArray } from '../../protocol/values.js';
 import type { FieldDef } from '../fields.js';
 import { DbRecord, type ArrayField, type ProcessContext } from '../record.js';
@@ -43,6 +43,7 @@ export class SubArrayRecord extends DbRecord {
     const av = this.array();
     const malm = av.nelm;
     if (this.num('NELM') > malm) this.set('NELM', malm);
+    if (this.num('INDX') >= malm) this.set('INDX', malm - 1);
     const indx = this.num('INDX');
     const nelm = this.num('NELM');
     let nRequest = Math.min(indx + nelm, malm);
@@ -71,8 +72,10 @@ export class SubArrayRecord extends DbRecord {
     } else ecount = 0;
     av.nord = ecount;
     this.set('NORD', ecount);
-    this.set('UDF', 0);
     this.stamp();
+    // subArrayRecord.c readValue: no element read (NORD 0) is a failed read, so UDF and its alarm
+    this.set('UDF', ecount > 0 ? 0 : 1);
+    if (ecount <= 0) this.setSevr(AlarmStatus.UDF, this.num('UDFS'));
     const mask = this.resetAlarms() | DBE.VALUE | DBE.LOG;
     this.post('VAL', mask);
     if (ecount !== this.lastNord) {
