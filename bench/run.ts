@@ -625,6 +625,9 @@ async function serversSection(o: Options, ours: Server, theirs: Server, epicsBas
   const runCatime = async (s: Server): Promise<Figures> =>
     parseCatime((await run(catime, [`${AO_PREFIX}0`, channels], childEnv(s.clientEnv), 120)).stdout);
   log('servers: catime');
+  // one run each first, not counted: the servers' code paths warmed up (V8 compiles ours on use)
+  await runCatime(ours);
+  await runCatime(theirs);
   await compare(
     'servers',
     ['tsepics ioc', 'softIoc'],
