@@ -60,8 +60,8 @@ export abstract class CircuitWrites extends CircuitReads {
     let inPlace: NativeArray | undefined;
     if (pool && pl.length >= largeBuffers.minSize && this.ctx.trapWrite === undefined)
       inPlace = decodePlainInPlace(type, m.dataCount, pl);
-    // one number: read straight from the payload (what decodeDbr gives, without its generic path)
     if (inPlace) value = inPlace;
+    // one number: read straight from the payload (what decodeDbr gives, without its generic path)
     else if (m.dataCount === 1 && type === DBR.DOUBLE && pl.length >= 8)
       value = Float64Array.of(pl.readDoubleBE(0));
     else if (m.dataCount === 1 && type === DBR.LONG && pl.length >= 4)
