@@ -129,9 +129,14 @@ def check_mca(name, prtm=0.5):
     out = {}
     m.put("PRTM", prtm, wait=True)
     m.put("NUSE", 1024, wait=True)
+    # pyepics' ROI calls put without waiting and then read the ROI fields through its monitor cache:
+    # let the updates of one call arrive before the next call reads them (as pyepics' set_rois does)
     m.clear_rois()
+    epics.poll(evt=0.05, iot=1.0)
     m.add_roi("peak", lo=100, hi=300)
+    epics.poll(evt=0.05, iot=1.0)
     m.add_roi("tail", lo=400, hi=700)
+    epics.poll(evt=0.05, iot=1.0)
     t0 = time.time()
     m.put("ERST", 1, wait=True, timeout=30)
     out["acquire_seconds"] = time.time() - t0
