@@ -5,7 +5,7 @@
  */
 import { ECA } from '../protocol/constants.js';
 import type { NativeType } from '../protocol/constants.js';
-import { dbrValueType, encodeDbrInto, encodedDbrSize } from '../protocol/dbr.js';
+import { NUMERIC_CTORS, dbrValueType, encodeDbrInto, encodedDbrSize } from '../protocol/dbr.js';
 import {
   EXTENDED_HEADER_SIZE,
   HEADER_SIZE,
@@ -18,23 +18,9 @@ import type { DbrData, NativeArray } from '../protocol/values.js';
 import { CaError } from './errors.js';
 import { put32 } from './request-batch.js';
 
+/** Whether `value` is the array type of native type `t` (strings: a string array). */
 function valueMatchesType(value: NativeArray, t: NativeType): boolean {
-  switch (t) {
-    case 0:
-      return Array.isArray(value);
-    case 1:
-      return value instanceof Int16Array;
-    case 2:
-      return value instanceof Float32Array;
-    case 3:
-      return value instanceof Uint16Array;
-    case 4:
-      return value instanceof Uint8Array;
-    case 5:
-      return value instanceof Int32Array;
-    case 6:
-      return value instanceof Float64Array;
-  }
+  return t === 0 ? Array.isArray(value) : value instanceof NUMERIC_CTORS[t];
 }
 
 /** Throw CaError (ECA_BADTYPE) unless `dbrType` can be put (0-6, 35, 36) and `value` is its array type. */
