@@ -419,7 +419,7 @@ function clientWorkloads(o: Options): ClientWorkload[] {
     server: true,
   });
   list.push({
-    args: ['wave_get', `cold=${witers}`, `warm=${o.quick ? 5 : 20}`, `iters=${o.quick ? 5 : 20}`],
+    args: ['wave_get', `cold=${witers}`, `warm=${o.quick ? 5 : 20}`, `iters=${o.quick ? 5 : 60}`],
     figures: [
       {
         key: 'MBps',

@@ -8,6 +8,7 @@ import { CA_MINOR_VERSION, Command } from '../protocol/constants.js';
 import { encodeHeaderOnly, encodeMessage } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import { largeBuffers } from '../protocol/buffer-pool.js';
+import { largeArrayDelivered } from './array-memory.js';
 import { StreamFramer } from './stream-framer.js';
 
 export { StreamFramer } from './stream-framer.js';
@@ -67,6 +68,16 @@ export class Circuit {
   readonly channels = new Set<number>();
   private readonly socket: net.Socket;
   private readonly reader: StreamFramer;
+  /**
+   * Each whole message to the owner. A large one it was given to keep (a payload of its own: an
+   * array the user will get) is followed by a young-generation collection, so that the arrays the
+   * user dropped meanwhile give their memory to the next one (array-memory.ts).
+   */
+  private readonly deliver = (m: Message, owned: boolean): void => {
+    if (this.state === 'closed') return;
+    this.owner.circuitMessage(this, m, owned);
+    if (owned) largeArrayDelivered(m.payloadSize);
+  };
   private readonly owner: CircuitOwner;
   private queue: Buffer[] = [];
   private queueCallbacks: Array<(err?: Error | null) => void> = [];
@@ -296,9 +307,7 @@ export class Circuit {
       this.direct = undefined;
       this.received();
       try {
-        this.reader.filled(n, (m, owned) => {
-          if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
-        });
+        this.reader.filled(n, this.deliver);
       } catch (err) {
         this.destroy(err instanceof Error ? err : new Error(String(err)));
         return;
@@ -343,9 +352,7 @@ export class Circuit {
   private onData(chunk: Buffer): void {
     this.received();
     try {
-      this.reader.push(chunk, (m, owned) => {
-        if (this.state !== 'closed') this.owner.circuitMessage(this, m, owned);
-      });
+      this.reader.push(chunk, this.deliver);
     } catch (err) {
       this.destroy(err instanceof Error ? err : new Error(String(err)));
       return;

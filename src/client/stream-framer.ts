@@ -5,6 +5,7 @@
 import { EXTENDED_HEADER_SIZE, HEADER_SIZE, ProtocolError } from '../protocol/header.js';
 import type { Message } from '../protocol/header.js';
 import { primeLargeAllocations } from '../protocol/buffer-pool.js';
+import { beforeLargeArray } from './array-memory.js';
 
 /** Payloads at least this large that span reads are assembled directly in a buffer of their own. */
 const BIG_PAYLOAD = 64 * 1024;
@@ -177,6 +178,7 @@ export class StreamFramer {
       }
       if (payloadSize >= BIG_PAYLOAD) {
         primeLargeAllocations();
+        beforeLargeArray(payloadSize);
         const have = len - start;
         const own = Buffer.allocUnsafeSlow(Math.min(payloadSize, Math.max(BIG_PREALLOC, have)));
         data.copy(own, 0, start, len);
