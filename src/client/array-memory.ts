@@ -24,7 +24,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Arrays at least this large are worth a collection. */
-export const COLLECT_MIN_BYTES = 1024 * 1024;
+const COLLECT_MIN_BYTES = 1024 * 1024;
 
 type Collector = (options: { type: 'minor' }) => void;
 

@@ -70,8 +70,8 @@ export class Circuit {
   private readonly reader: StreamFramer;
   /**
    * Each whole message to the owner. A large one it was given to keep (a payload of its own: an
-   * array the user will get) is followed by a young-generation collection, so that the arrays the
-   * user dropped meanwhile give their memory to the next one (array-memory.ts).
+   * array the user will get) is noted, so that the next large array is preceded by a young-generation
+   * collection that gives it the memory of the arrays the user dropped meanwhile (array-memory.ts).
    */
   private readonly deliver = (m: Message, owned: boolean): void => {
     if (this.state === 'closed') return;
