@@ -24,6 +24,8 @@ export type { CircuitContext } from './circuit-types.js';
 /** CLIENT_NAME / HOST_NAME longer than this end the circuit. */
 const MAX_NAME = 511;
 const NO_CID = 0xffffffff;
+/** The read buffer of a circuit created for `onread` (as Node's own socket reads). */
+const READ_BUFFER_SIZE = 64 * 1024;
 
 function nameFromPayload(p: Buffer): string {
   const z = p.indexOf(0);
@@ -36,42 +38,23 @@ export class Circuit extends CircuitFastLane {
   /** The start of a request cut by the end of a chunk the fast lane served (not in the reader). */
   private carry: Buffer | undefined;
 
-  constructor(socket: Socket, ctx: CircuitContext) {
+  /** The buffer reads go to when they do not go straight into the frame reader's (onread). */
+  private readBuf: Buffer | undefined;
+  /** The frame reader's part that the read in progress goes to, if it does. */
+  private direct: Buffer | undefined;
+
+  /**
+   * `reads`: 'data' listens to the socket's data events; 'onread' means the socket was created
+   * with Node's `onread` calling `readBuffer` and `bytesRead` (server.ts does that: large messages are
+   * then read straight into the frame reader's buffer), and is resumed by the caller.
+   */
+  constructor(socket: Socket, ctx: CircuitContext, reads: 'data' | 'onread' = 'data') {
     super(socket, ctx);
     this.reader = new FrameReader(ctx.maxPayload);
     this.reader.allowExtended = false; // until the client says it speaks minor >= 9
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
-    socket.on('data', (data: Buffer) => {
-      let chunk = data;
-      if (this.carry) {
-        chunk = Buffer.concat([this.carry, data]);
-        this.carry = undefined;
-      }
-      let used = 0;
-      if (this.reader.pending === 0 && !this.processing) {
-        // requests the fast lane serves straight from the chunk (circuit-fast-lane.ts); the
-        // reader, empty, is still told that what it handed out is done with (it may free memory)
-        this.reader.recycle();
-        this.processing = true;
-        try {
-          used = this.fastLane(chunk);
-        } finally {
-          this.processing = false;
-        }
-        if (used < chunk.length && this.laneIncomplete) {
-          // the lane stopped at a request cut by the chunk's end: it continues with the next chunk
-          // (a copy: the received buffer is not kept alive by a few bytes of it)
-          this.carry = Buffer.from(chunk.subarray(used));
-          used = chunk.length;
-        }
-      }
-      if (used < chunk.length) this.reader.push(used === 0 ? chunk : chunk.subarray(used));
-      if (used < chunk.length || this.inputPaused) this.process();
-      // the replies to a received chunk go out at once, in one write (the nextTick queued by
-      // send() then finds nothing left)
-      if (this.corked) this.uncork();
-    });
+    if (reads === 'data') socket.on('data', (data: Buffer) => this.onChunk(data));
     socket.on('drain', () => {
       this.flushPending();
       this.process();
@@ -81,6 +64,58 @@ export class Circuit extends CircuitFastLane {
     // the client closed its side: the replies already queued still go out, then the circuit ends
     socket.on('end', () => this.closeAfterFlush());
     this.send(versionReply());
+  }
+
+  /** Where the socket's next read goes (Node's onread `buffer`). */
+  readBuffer(): Buffer {
+    this.direct = this.closed ? undefined : this.reader.directTarget();
+    return this.direct ?? (this.readBuf ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  }
+
+  /** `n` bytes were read into `buf` (Node's onread `callback`). */
+  bytesRead(n: number, buf: Uint8Array): void {
+    if (this.closed) return;
+    if (buf === this.direct) {
+      this.direct = undefined;
+      this.reader.filled(n);
+      this.process();
+      if (this.corked) this.uncork();
+      return;
+    }
+    // (a view of the reused read buffer: nothing below keeps it past this call)
+    this.onChunk((buf as Buffer).subarray(0, n));
+  }
+
+  /** Bytes received (a socket chunk, or the read buffer's filled part: not kept past this call). */
+  private onChunk(data: Buffer): void {
+    let chunk = data;
+    if (this.carry) {
+      chunk = Buffer.concat([this.carry, data]);
+      this.carry = undefined;
+    }
+    let used = 0;
+    if (this.reader.pending === 0 && !this.processing) {
+      // requests the fast lane serves straight from the chunk (circuit-fast-lane.ts); the
+      // reader, empty, is still told that what it handed out is done with (it may free memory)
+      this.reader.recycle();
+      this.processing = true;
+      try {
+        used = this.fastLane(chunk);
+      } finally {
+        this.processing = false;
+      }
+      if (used < chunk.length && this.laneIncomplete) {
+        // the lane stopped at a request cut by the chunk's end: it continues with the next chunk
+        // (a copy: the received buffer is not kept alive by a few bytes of it)
+        this.carry = Buffer.from(chunk.subarray(used));
+        used = chunk.length;
+      }
+    }
+    if (used < chunk.length) this.reader.push(used === 0 ? chunk : chunk.subarray(used));
+    if (used < chunk.length || this.inputPaused) this.process();
+    // the replies to a received chunk go out at once, in one write (the nextTick queued by
+    // send() then finds nothing left)
+    if (this.corked) this.uncork();
   }
 
   /** Number of channels open on this circuit. */

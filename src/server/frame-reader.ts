@@ -21,6 +21,8 @@ export interface OversizeMessage extends Header {
 
 /** Room kept after a large message for the bytes that follow it in its last chunk (a socket read). */
 const TAIL_ROOM = 64 * 1024;
+/** Messages at least this large are received straight into the reader's buffer (`directTarget`). */
+const DIRECT_MIN = 64 * 1024;
 /** The payload of every message without one (zero length: never written to). */
 const NO_PAYLOAD = Buffer.alloc(0);
 
@@ -85,30 +87,30 @@ export class FrameReader {
       chunk = chunk.subarray(n);
     }
     const len = chunk.length;
-    if (this.end + len > this.buf.length) {
-      const live = this.end - this.start;
-      if (live + len <= this.buf.length && this.start > 0) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
-      } else {
-        let size = this.buf.length;
-        while (size < live + len) size *= 2;
-        // a large message whose header is in: room for all of it at once (one copy per chunk,
-        // not a copy per doubling)
-        // (plus room for the start of the next message, which usually shares the last chunk)
-        const whole = this.messageSize();
-        if (whole > size && whole <= this.maxPayload + EXTENDED_HEADER_SIZE) size = whole + TAIL_ROOM;
-        const nb = largeBuffers.take(size);
-        this.buf.copy(nb, 0, this.start, this.end);
-        if (this.pooled) largeBuffers.give(this.buf);
-        this.buf = nb;
-        this.view = viewOf(nb);
-        this.pooled = size >= largeBuffers.minSize;
-      }
-      this.start = 0;
-      this.end = live;
-    }
+    if (this.end + len > this.buf.length) this.makeRoom(len);
     chunk.copy(this.buf, this.end);
     this.end += len;
+  }
+
+  /**
+   * While a large message is being received (its header buffered, its payload not all here): the
+   * part of the buffer (grown to hold the message) its next bytes belong to, so that a socket reads
+   * straight into it (then `filled`): no copy, and no socket buffer per read to collect. Undefined
+   * otherwise.
+   */
+  directTarget(): Buffer | undefined {
+    if (this.discard > 0) return undefined;
+    const whole = this.messageSize();
+    const have = this.end - this.start;
+    if (whole < DIRECT_MIN || have >= whole || whole > this.maxPayload + EXTENDED_HEADER_SIZE)
+      return undefined;
+    if (this.start + whole > this.buf.length) this.makeRoom(whole - have);
+    return this.buf.subarray(this.end, this.start + whole);
+  }
+
+  /** `n` bytes were received into the buffer `directTarget()` returned. */
+  filled(n: number): void {
+    this.end += n;
   }
 
   /**
@@ -177,6 +179,30 @@ export class FrameReader {
       payload: payloadSize === 0 ? NO_PAYLOAD : this.buf.subarray(p, p + payloadSize),
       extended,
     };
+  }
+
+  /** Room for `len` more bytes after `end` (compacting, or growing into a pooled buffer). */
+  private makeRoom(len: number): void {
+    const live = this.end - this.start;
+    if (live + len <= this.buf.length && this.start > 0) {
+      this.buf.copy(this.buf, 0, this.start, this.end);
+    } else {
+      let size = this.buf.length;
+      while (size < live + len) size *= 2;
+      // a large message whose header is in: room for all of it at once (one copy per chunk,
+      // not a copy per doubling)
+      // (plus room for the start of the next message, which usually shares the last chunk)
+      const whole = this.messageSize();
+      if (whole > size && whole <= this.maxPayload + EXTENDED_HEADER_SIZE) size = whole + TAIL_ROOM;
+      const nb = largeBuffers.take(size);
+      this.buf.copy(nb, 0, this.start, this.end);
+      if (this.pooled) largeBuffers.give(this.buf);
+      this.buf = nb;
+      this.view = viewOf(nb);
+      this.pooled = size >= largeBuffers.minSize;
+    }
+    this.start = 0;
+    this.end = live;
   }
 
   /** Size of the message at the read position (header + payload), or 0 while its header is incomplete. */

@@ -5,6 +5,7 @@
  * bound and advertised; the UDP port is shared (SO_REUSEADDR).
  */
 import { createServer } from 'node:net';
+import { adoptForReads } from './socket-reads.js';
 import type { Server as TcpServer, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
@@ -262,7 +263,9 @@ export class CaServer {
     try {
       let tcpPort = wanted;
       for (let i = 0; i < interfaces.length; i++) {
-        const srv = createServer({ noDelay: true, keepAlive: true }, (sock) => this.accept(sock));
+        const srv = createServer({ noDelay: true, keepAlive: true, pauseOnConnect: true }, (sock) =>
+          this.accept(sock),
+        );
         srv.on('error', (e) => this.log(`CAS: TCP server error: ${e.message}`));
         this.tcpServers.push(srv);
         try {
@@ -319,16 +322,20 @@ export class CaServer {
     }
   }
 
-  private accept(sock: Socket): void {
+  private accept(accepted: Socket): void {
     if (this.stopped) {
-      sock.destroy();
+      accepted.destroy();
       return;
     }
+    let c: Circuit | undefined;
+    const sock = adoptForReads(accepted, () => c);
+    if (!sock) return;
     this.sockets.add(sock);
     sock.once('close', () => this.sockets.delete(sock));
     try {
-      const c = new Circuit(sock, this.ctx);
+      c = new Circuit(sock, this.ctx, 'onread');
       this.circuits.add(c);
+      sock.resume();
     } catch (e) {
       this.log(`CAS: cannot set up a circuit: ${(e as Error).message}`);
       sock.destroy();
