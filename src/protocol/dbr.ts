@@ -5,7 +5,8 @@
  * Strings: EPICS strings are byte strings. tsepics maps them to JS strings with **UTF-8** (as pyepics
  * does by default). Encoding cuts a string that does not fit its slot (39 bytes for a 40-byte value
  * slot, 7 for units, 25 for an enum state) at a UTF-8 character boundary, so the slot always holds a
- * terminating NUL. Decoding cuts each slot at its first NUL: the bytes after it may be stale.
+ * terminating NUL. Decoding cuts each slot at its first NUL: the bytes after it may be stale (the
+ * slot helpers: dbr-strings.ts).
  *
  * Numeric arrays are converted with one bulk copy and an in-place byte swap (`Buffer#swapNN`),
  * never element by element.
@@ -15,6 +16,14 @@ import type { Family, NativeType } from './constants.js';
 import { ProtocolError } from './header.js';
 import { POOL_MIN_SIZE, primeLargeAllocations, type BufferPool } from './buffer-pool.js';
 import type { DbrData, EpicsTimeStamp, NativeArray } from './values.js';
+import {
+  asBuffer,
+  encodeShortString,
+  readSlotString,
+  shortStringLength,
+  writeSlotString,
+} from './dbr-strings.js';
+export { encodeShortString } from './dbr-strings.js';
 import { endianness } from 'node:os';
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
@@ -107,56 +116,6 @@ function checkCount(count: number): void {
   if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
     throw new ProtocolError(`invalid element count ${count}`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Strings
-
-/** Write `s` as a NUL-terminated string in a slot of `slot` bytes (cut at a UTF-8 boundary). */
-function writeSlotString(buf: Buffer, offset: number, slot: number, s: string): void {
-  const max = slot - 1;
-  let n: number;
-  if (s.length <= max && isAscii(s)) {
-    n = buf.write(s, offset, 'latin1');
-  } else {
-    n = buf.write(s, offset, max, 'utf8'); // Buffer#write never writes partial characters
-  }
-  buf.fill(0, offset + n, offset + slot);
-}
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-/** Read a NUL-terminated string from [offset, end). */
-function readSlotString(buf: Uint8Array, offset: number, end: number): string {
-  const b = asBuffer(buf);
-  const z = b.subarray(offset, end).indexOf(0);
-  return b.toString('utf8', offset, z < 0 ? end : offset + z);
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-/** Bytes `s` takes in UTF-8, cut to fit a 40-byte slot (at most 39). */
-function shortStringLength(s: string): number {
-  const len = Buffer.byteLength(s, 'utf8');
-  if (len <= MAX_STRING_SIZE - 1) return len;
-  const tmp = Buffer.alloc(MAX_STRING_SIZE - 1);
-  return tmp.write(s, 0, 'utf8');
-}
-
-/**
- * Encode one DBR_STRING value in its short form: the string, a NUL, no padding (strlen + 1 bytes,
- * at most 40). `encodeMessage` pads it to 8.
- */
-export function encodeShortString(s: string): Buffer {
-  const n = shortStringLength(s);
-  const buf = Buffer.alloc(n + 1);
-  buf.write(s, 0, n, 'utf8');
-  return buf;
 }
 
 // ---------------------------------------------------------------------------------------------
