@@ -5,20 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from '../../src/protocol/constants.js';
-import { encodeMessage } from '../../src/protocol/header.js';
 import { FrameReader, isOversize } from '../../src/server/frame-reader.js';
-
-function put(bytes: number, seed: number): Buffer {
-  const payload = Buffer.allocUnsafe(bytes);
-  for (let i = 0; i < bytes; i++) payload[i] = (i * 7 + seed) & 0xff;
-  return encodeMessage(
-    { command: Command.WRITE_NOTIFY, dataType: 6, dataCount: bytes / 8, parameter1: 1, parameter2: seed },
-    payload,
-  );
-}
-
-const echo = (n: number): Buffer =>
-  encodeMessage({ command: Command.ECHO, dataType: 0, dataCount: 0, parameter1: n, parameter2: 0 });
+import { bigPut, echo } from '../helpers/requests.js';
 
 interface Received {
   command: number;
@@ -66,7 +54,7 @@ describe('FrameReader direct reads', () => {
   it('reads a large message straight into its buffer, then hands it out whole', () => {
     const r = new FrameReader(64 * 1024 * 1024);
     r.allowExtended = true;
-    const big = put(2_000_000 * 8, 3);
+    const big = bigPut(3, 2_000_000 * 8, 3);
     const stream = Buffer.concat([echo(1), big, echo(2)]);
     const { direct, pushed, out } = receive(r, stream, 64 * 1024);
     // only the first read (the header and the payload's start) and the one after the message are
@@ -83,8 +71,8 @@ describe('FrameReader direct reads', () => {
 
   it('never reads past the end of the message in progress', () => {
     const r = new FrameReader(64 * 1024 * 1024);
-    const a = put(256 * 1024, 5);
-    const b = put(256 * 1024, 6);
+    const a = bigPut(5, 256 * 1024, 5);
+    const b = bigPut(6, 256 * 1024, 6);
     r.push(a.subarray(0, 1000)); // (the reader's buffer grows to hold the message)
     const t = r.directTarget();
     assert.ok(t);
@@ -104,16 +92,16 @@ describe('FrameReader direct reads', () => {
   it('has no direct target for small, complete, oversize or skipped messages', () => {
     const r = new FrameReader(1024 * 1024);
     assert.equal(r.directTarget(), undefined, 'nothing buffered');
-    const small = put(4096, 1);
+    const small = bigPut(1, 4096, 1);
     r.push(small.subarray(0, 100));
     assert.equal(r.directTarget(), undefined, 'a message under 64 KiB');
     r.push(small.subarray(100));
     r.next();
-    const big = put(512 * 1024, 2);
+    const big = bigPut(2, 512 * 1024, 2);
     r.push(big);
     assert.equal(r.directTarget(), undefined, 'a large message already whole');
     r.next();
-    const over = put(2 * 1024 * 1024, 3); // over the reader's 1 MB limit
+    const over = bigPut(3, 2 * 1024 * 1024, 3); // over the reader's 1 MB limit
     r.push(over.subarray(0, 64 * 1024));
     assert.equal(r.directTarget(), undefined, 'an oversize message');
     const h = r.next();

@@ -4,22 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from '../../src/protocol/constants.js';
-import { encodeMessage } from '../../src/protocol/header.js';
 import type { Message } from '../../src/protocol/header.js';
 import { largeBuffers } from '../../src/protocol/buffer-pool.js';
 import { FrameReader, isOversize } from '../../src/server/frame-reader.js';
-
-function bigPut(ioid: number, bytes: number, seed: number): Buffer {
-  const payload = Buffer.allocUnsafe(bytes);
-  for (let i = 0; i < bytes; i++) payload[i] = (i * 31 + seed) & 0xff;
-  return encodeMessage(
-    { command: Command.WRITE_NOTIFY, dataType: 6, dataCount: bytes / 8, parameter1: 1, parameter2: ioid },
-    payload,
-  );
-}
-
-const echo = (n: number): Buffer =>
-  encodeMessage({ command: Command.ECHO, dataType: 0, dataCount: 0, parameter1: n, parameter2: 0 });
+import { bigPut, echo } from '../helpers/requests.js';
 
 /** Push `stream` in chunks of `chunk` bytes, collecting the messages (payloads copied out). */
 function feed(r: FrameReader, stream: Buffer, chunk: number, out: Message[], views: Message[] = []): void {
